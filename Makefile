@@ -1,0 +1,47 @@
+# The README's commands. Everything installs into .venv; data lives under var/.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: install demo serve test test-sqlite test-postgres test-browser lint bench system-deps clean
+
+$(BIN)/yiyang: pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Yiyang needs Python >= 3.11")'
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/yiyang
+	$(BIN)/yiyang migrate --no-input
+
+demo: install
+	$(BIN)/yiyang demo
+	@echo ""
+	@echo "打开 http://127.0.0.1:$(PORT)/ 登录（Ctrl+C 停止）"
+	$(BIN)/yiyang serve --port $(PORT)
+
+serve: install
+	$(BIN)/yiyang serve --port $(PORT)
+
+# Debian packages the suite needs: PostgreSQL server, Chromium, a CJK font.
+system-deps:
+	@bash scripts/system-deps.sh
+
+test: install system-deps test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/pytest -q
+
+test-postgres: install
+	bash scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser"
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python benchmarks/import_elders.py --rows 1000000
+
+clean:
+	rm -rf $(VENV) build *.egg-info

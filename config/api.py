@@ -1,0 +1,88 @@
+"""The versioned JSON API at /api/v1/ (django-ninja). One Router per app; errors are
+always ``{"code", "message", "detail"}`` with a Chinese message."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from yiyang.accounts.services import api_token_user
+from yiyang.core.exceptions import ApplicationError
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):  # type: ignore[override]
+        user = api_token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="颐养 Yiyang API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=[BearerToken(), django_auth],
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    description="养老服务平台接口。认证：POST /api/v1/auth/token 取得令牌，之后带 `Authorization: Bearer <token>`。",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, detail=None):
+    return api.create_response(request, {"code": code, "message": message, "detail": detail or {}}, status=status)
+
+
+@api.exception_handler(ApplicationError)
+def _application_error(request, exc: ApplicationError):
+    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc: NinjaValidationError):
+    fields: dict[str, list[str]] = {}
+    for e in exc.errors:
+        loc = [str(p) for p in e.get("loc", []) if p not in ("body", "query", "path", "payload", "filters")]
+        fields.setdefault(".".join(loc) or "请求", []).append(_zh_validation(e))
+    return _error(request, 422, "validation_error", "提交的内容格式有误", {"fields": fields})
+
+
+def _zh_validation(e: dict) -> str:
+    kind = e.get("type", "")
+    return {
+        "missing": "必填",
+        "string_type": "应为文本",
+        "int_parsing": "应为整数",
+        "int_type": "应为整数",
+        "bool_parsing": "应为 true 或 false",
+        "uuid_parsing": "不是有效的编号",
+        "json_invalid": "不是有效的 JSON",
+        "list_type": "应为列表",
+        "greater_than_equal": "数值过小",
+        "less_than_equal": "数值过大",
+    }.get(kind, e.get("msg", "格式有误"))
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return _error(request, 401, "unauthorized", "请先登录或提供有效的令牌（Authorization: Bearer <token>）")
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, "not_found", "记录不存在或不在您的管辖范围内")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+api.add_router("/auth", "yiyang.accounts.api.router")
+api.add_router("/regions", "yiyang.regions.api.router")
+api.add_router("/elders", "yiyang.elders.api.router")
+
+__all__ = ["api"]

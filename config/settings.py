@@ -1,0 +1,180 @@
+"""Yiyang settings: one module, read from the environment (cookiecutter-django habit).
+
+A fresh checkout runs with no environment at all: SQLite under ``var/`` and local keys
+that ``yiyang demo`` writes under ``var/``. Production (``YIYANG_ENV=production``) refuses
+to start without real secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("YIYANG_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+ENV = os.environ.get("YIYANG_ENV", "development")
+PRODUCTION = ENV == "production"
+DEBUG = os.environ.get("YIYANG_DEBUG", "0" if PRODUCTION else "1") == "1"
+
+
+def _local_secret(name: str, nbytes: int) -> str:
+    """A key kept in var/ for development and demo; production must pass a real one."""
+    import base64
+    import secrets
+
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(base64.b64encode(secrets.token_bytes(nbytes)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _secret(env_name: str, file_name: str, nbytes: int) -> str:
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"生产模式必须设置环境变量 {env_name}（{env_name} must be set in production）")
+    return _local_secret(file_name, nbytes)
+
+
+SECRET_KEY = _secret("YIYANG_SECRET_KEY", "secret_key", 48)
+# Field-encryption keys: "id:base64key[,id:base64key...]"; the first encrypts, all decrypt (rotation).
+FIELD_KEYS = _secret("YIYANG_FIELD_KEY", "field_key", 32)
+# Key for the blind index (HMAC) of searchable encrypted fields. Derived from the field key
+# unless given; it must never change without re-indexing (yiyang reindex-pii).
+BLIND_INDEX_KEY = os.environ.get("YIYANG_BLIND_INDEX_KEY", "")
+
+ALLOWED_HOSTS = [h for h in os.environ.get("YIYANG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YIYANG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "yiyang.core",
+    "yiyang.regions",
+    "yiyang.accounts",
+    "yiyang.stations",
+    "yiyang.elders",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yiyang.core.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "yiyang" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "yiyang.core.context_processors.yiyang",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yiyang.sqlite3'}"),
+        conn_max_age=int(os.environ.get("YIYANG_DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout: readers never block the writer, and a second writer waits
+    # instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("YIYANG_TEST_SQLITE", "")} if os.environ.get("YIYANG_TEST_SQLITE") else {}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# Login throttling: this many failures per username within the window lock it for the window.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("YIYANG_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("YIYANG_LOGIN_FAILURE_WINDOW", "900"))
+API_TOKEN_TTL_HOURS = int(os.environ.get("YIYANG_API_TOKEN_TTL_HOURS", "720"))
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "yiyang" / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 3600
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("YIYANG_LOG_LEVEL", "WARNING")},
+}
+
+YIYANG = {
+    "SITE_NAME": _("颐养"),
+    "PAGE_SIZE": 20,
+}

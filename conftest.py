@@ -1,0 +1,33 @@
+import pytest
+
+from tests import factories  # shared by yiyang/*/tests and tests/
+
+
+@pytest.fixture
+def tree(db):
+    factories.load_tree()
+
+
+@pytest.fixture
+def superuser(tree):
+    return factories.make_user("root", "city_admin", None, is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def worker(tree):
+    return factories.make_user("worker_a", "commissioner", factories.COMMUNITY_A)
+
+
+@pytest.fixture
+def street_admin(tree):
+    return factories.make_user("street_a", "street_admin", "440304006000")
+
+
+@pytest.fixture
+def district_admin(tree):
+    return factories.make_user("district", "district_admin", "440304000000")
+
+
+@pytest.fixture
+def elder(superuser):
+    return factories.make_elder(superuser)

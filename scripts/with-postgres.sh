@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run a command against a throw-away PostgreSQL server on 127.0.0.1, then remove it.
+#   scripts/with-postgres.sh pytest -q
+# The server runs as the 'postgres' system user when we are root (PostgreSQL refuses root).
+set -euo pipefail
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+[ -x "$pg_bin/initdb" ] || { echo "PostgreSQL server not installed (make system-deps)" >&2; exit 1; }
+port=${YIYANG_TEST_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
+dir=$(mktemp -d /tmp/yiyang-pg.XXXXXX)
+run=()
+if [ "$(id -u)" -eq 0 ]; then
+  chown postgres: "$dir"
+  run=(runuser -u postgres --)
+fi
+cleanup() {
+  "${run[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+"${run[@]}" "$pg_bin/initdb" -D "$dir/data" -U yiyang --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+"${run[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+  -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+export DATABASE_URL="postgres://yiyang@127.0.0.1:$port/yiyang"
+"${run[@]}" "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U yiyang yiyang
+echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+"$@"

@@ -1,0 +1,1 @@
+"""颐养 Yiyang: elderly-care service platform (Django modular monolith)."""

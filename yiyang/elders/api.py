@@ -1,0 +1,125 @@
+"""/api/v1/elders — thin: every call goes through access_*, selectors and services."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from yiyang.core import access
+from yiyang.core.events import event_label
+from yiyang.core.exceptions import ApplicationError
+from yiyang.elders import selectors, services
+from yiyang.elders.models import Elder
+from yiyang.elders.schemas import (
+    AccessLogRead,
+    DeactivateIn,
+    ElderCreate,
+    ElderPage,
+    ElderRead,
+    ElderUpdate,
+    EventRead,
+    RevealIn,
+)
+
+router = Router(tags=["老年人 elders"])
+MAX_PAGE_SIZE = 200
+
+
+def elder_read(elder: Elder) -> ElderRead:
+    cats = selectors.elder_categories(elder)
+    return ElderRead(
+        id=elder.pk, name=elder.name, id_number=elder.id_number_masked, phone=elder.phone_masked,
+        address=elder.address_masked, birth_date=elder.birth_date, sex=elder.sex, age=elder.age,
+        region_code=elder.region_id, region_name=elder.region.name,
+        street_name=elder.region.parent.name if elder.region.parent_id else "",
+        living_situation=elder.living_situation, categories=[c for c, _ in cats],
+        category_names=[n for _, n in cats], hukou_local=elder.hukou_local, active=elder.active,
+        deactivation_reason=elder.deactivation_reason, version=elder.version,
+        created_at=elder.created_at, updated_at=elder.updated_at,
+    )
+
+
+class ElderQuery(Schema):
+    region: str = ""
+    category: str = ""
+    name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    living_situation: str = ""
+    active: bool | None = True
+    q: str = ""
+    page: int = 1
+    page_size: int = 20
+
+
+@router.get("", response=ElderPage, summary="老年人列表（管辖范围内）")
+def elder_list(request: HttpRequest, filters: Query[ElderQuery]):
+    page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
+    page = max(1, filters.page)
+    qs = selectors.elder_list_for(request.user, selectors.ElderFilters(
+        region=filters.region, category=filters.category, name=filters.name, id_number=filters.id_number,
+        phone=filters.phone, living_situation=filters.living_situation, active=filters.active, q=filters.q,
+    ))
+    count = qs.count()
+    items = [elder_read(e) for e in qs[(page - 1) * page_size: page * page_size]]
+    return ElderPage(items=items, count=count, page=page, page_size=page_size)
+
+
+@router.post("", response={201: ElderRead}, summary="登记老年人")
+def elder_create(request: HttpRequest, payload: ElderCreate):
+    data = payload.dict(exclude={"contacts"})
+    elder = services.elder_register(
+        actor=request.user, data=data, contacts=[c.dict() for c in payload.contacts], source="api"
+    )
+    return 201, elder_read(access.access_elder(request.user, elder.pk))
+
+
+@router.get("/{elder_id}", response=ElderRead, summary="老年人档案（脱敏）")
+def elder_detail(request: HttpRequest, elder_id: uuid.UUID):
+    return elder_read(access.access_elder(request.user, elder_id))
+
+
+@router.patch("/{elder_id}", response=ElderRead, summary="修改档案")
+def elder_patch(request: HttpRequest, elder_id: uuid.UUID, payload: ElderUpdate):
+    elder = access.access_elder(request.user, elder_id, access.ELDER_UPDATE)
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version", None)
+    if not data:
+        raise ApplicationError("没有要修改的字段", code="empty_update")
+    services.elder_update(actor=request.user, elder=elder, data=data, expected_version=version)
+    return elder_read(access.access_elder(request.user, elder_id))
+
+
+@router.post("/{elder_id}/deactivate", response=ElderRead, summary="注销（已故、迁出等），不删除")
+def elder_deactivate(request: HttpRequest, elder_id: uuid.UUID, payload: DeactivateIn):
+    elder = access.access_elder(request.user, elder_id, access.ELDER_DEACTIVATE)
+    services.elder_deactivate(actor=request.user, elder=elder, reason=payload.reason, note=payload.note)
+    return elder_read(access.access_elder(request.user, elder_id))
+
+
+@router.post("/{elder_id}/reveal", summary="查看敏感信息明文（记录访问日志）")
+def elder_reveal(request: HttpRequest, elder_id: uuid.UUID, payload: RevealIn):
+    elder = access.access_elder(request.user, elder_id, access.ELDER_REVEAL)
+    return services.elder_reveal(actor=request.user, elder=elder, fields=payload.fields, purpose=payload.purpose,
+                                 remote_addr=request.META.get("REMOTE_ADDR", ""))
+
+
+@router.get("/{elder_id}/timeline", response=list[EventRead], summary="个案时间线")
+def elder_timeline(request: HttpRequest, elder_id: uuid.UUID):
+    elder = access.access_elder(request.user, elder_id)
+    return [
+        EventRead(id=e.id, type=e.type, label=event_label(e.type), occurred_at=e.occurred_at,
+                  actor=e.actor.display_name if e.actor else None, payload=e.payload)
+        for e in selectors.elder_timeline(elder)[:500]
+    ]
+
+
+@router.get("/{elder_id}/access-log", response=list[AccessLogRead], summary="谁查看过该老人的敏感信息")
+def elder_access_log(request: HttpRequest, elder_id: uuid.UUID):
+    elder = access.access_elder(request.user, elder_id, access.ELDER_ACCESS_LOG)
+    return [
+        AccessLogRead(at=a.at, actor=a.actor.display_name, action=a.action, fields=a.fields, purpose=a.purpose)
+        for a in selectors.elder_access_log(elder)[:500]
+    ]

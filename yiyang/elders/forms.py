@@ -1,0 +1,108 @@
+"""Forms of the elder pages. They only collect input; the rules live in validation.py
+and services.py, whose FieldErrors are put back on the fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from yiyang.core import access
+from yiyang.core.exceptions import FieldErrors
+from yiyang.elders.models import Category, Consent, Elder, LivingSituation
+from yiyang.regions.models import Region
+
+
+def community_choices(user: Any) -> list[tuple[str, str]]:
+    qs = access.access_regions(user).filter(level=Region.Level.COMMUNITY, active=True).select_related("parent")
+    return [(r.code, f"{r.parent.name if r.parent_id else ''} {r.name}".strip()) for r in qs.order_by("code")]
+
+
+class ElderForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(label=_("身份证号"), max_length=20,
+                                help_text=_("18位（或旧式15位）；出生日期、性别自动识别"))
+    region_code = forms.ChoiceField(label=_("所属社区"))
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    address = forms.CharField(label=_("居住地址"), max_length=200, required=False)
+    living_situation = forms.ChoiceField(label=_("居住情况"), required=False,
+                                         choices=[("", "—")] + list(LivingSituation.choices))
+    categories = forms.MultipleChoiceField(label=_("人员类别"), required=False, widget=forms.CheckboxSelectMultiple)
+    hukou_local = forms.BooleanField(label=_("本地户籍"), required=False, initial=True)
+    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["region_code"].choices = [("", "—")] + community_choices(user)
+        self.fields["categories"].choices = list(Category.objects.filter(derived=False).values_list("code", "name"))
+        self.fields["id_number"].widget.attrs.update({"inputmode": "text", "autocomplete": "off"})
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
+
+    def apply_errors(self, exc: FieldErrors) -> None:
+        for field, messages in exc.errors.items():
+            for m in messages:
+                self.add_error(field if field in self.fields else None, m)
+
+
+class ElderCreateForm(ElderForm):
+    contact_name = forms.CharField(label=_("紧急联系人"), max_length=50, required=False)
+    contact_relation = forms.CharField(label=_("与老人关系"), max_length=20, required=False)
+    contact_phone = forms.CharField(label=_("紧急联系人电话"), max_length=20, required=False)
+
+    def apply_errors(self, exc: FieldErrors) -> None:
+        contacts = exc.errors.pop("contacts", [])
+        super().apply_errors(exc)
+        for m in contacts:
+            self.add_error("contact_phone", m)
+
+
+class ElderEditForm(ElderForm):
+    """Editing never pre-fills the sensitive fields (that would reveal them without a
+    logged reason): left empty, they stay as they are."""
+
+    def __init__(self, *args: Any, elder: Elder, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for name, masked in (("id_number", elder.id_number_masked), ("phone", elder.phone_masked),
+                             ("address", elder.address_masked)):
+            field = self.fields[name]
+            field.required = False
+            field.help_text = _("留空则不修改（当前：%(value)s）") % {"value": masked or "—"}
+            field.widget.attrs["placeholder"] = masked
+
+    def changed_data_for_service(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        for name in ("id_number", "phone", "address"):
+            if not data.get(name):
+                data.pop(name, None)
+        return data
+
+
+def initial_from_elder(elder: Elder) -> dict[str, Any]:
+    return {
+        "name": elder.name, "region_code": elder.region_id, "living_situation": elder.living_situation,
+        "categories": list(elder.categories.values_list("code", flat=True)), "hukou_local": elder.hukou_local,
+        "notes": elder.notes,
+    }
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.ChoiceField(label=_("注销原因"), choices=Elder.DeactivationReason.choices)
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    relation = forms.CharField(label=_("关系"), max_length=20, required=False)
+    phone = forms.CharField(label=_("电话"), max_length=20)
+    is_guardian = forms.BooleanField(label=_("监护人/代理人"), required=False)
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("用途"), choices=Consent.Purpose.choices)
+    granted_by = forms.CharField(label=_("表示同意的人"), max_length=50)
+    evidence = forms.CharField(label=_("凭据"), max_length=200, required=False)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Excel 或 CSV 文件"))

@@ -1,0 +1,228 @@
+"""The elder registry (信息登记, DESIGN §3 B).
+
+Sensitive fields (身份证号, phones, address) are stored only encrypted (``*_enc``), with a
+keyed blind index (``*_bidx``) where exact search is needed; birth date and sex are
+derived from the ID number, never typed. Elders are deactivated, never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from yiyang.core import pii
+from yiyang.core.models import FieldRecord
+
+
+class LivingSituation(models.TextChoices):
+    ALONE = "alone", _("独居")
+    EMPTY_NEST = "empty_nest", _("空巢")
+    LEFT_BEHIND = "left_behind", _("留守")
+    WITH_CHILDREN = "with_children", _("与子女同住")
+    WITH_RELATIVES = "with_relatives", _("与其他亲属同住")
+    IN_INSTITUTION = "in_institution", _("入住养老机构")
+    OTHER = "other", _("其他")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class Category(models.Model):
+    """A category that drives policy (domain/reference.md §3). ``derived`` categories are
+    computed (高龄 from the birth date) and cannot be assigned by hand."""
+
+    code = models.CharField(_("代码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    derived = models.BooleanField(_("自动判定"), default=False)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("人员类别")
+        verbose_name_plural = _("人员类别")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+ADVANCED_AGE = "advanced_age"  # 高龄: 80+, from the ID's birth date
+ADVANCED_AGE_YEARS = 80
+ADVANCED_AGE_NAME = "高龄"
+
+
+class ImportBatch(models.Model):
+    """One committed import file: the provenance of the elders it registered."""
+
+    file_name = models.CharField(_("文件名"), max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导入人"), null=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    rows = models.PositiveIntegerField(_("行数"), default=0)
+    source = models.CharField(_("方式"), max_length=20, default="upload")
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.rows})"
+
+
+class Elder(FieldRecord):
+    class DeactivationReason(models.TextChoices):
+        DECEASED = "deceased", _("已故")
+        MOVED_AWAY = "moved_away", _("迁出")
+        DUPLICATE = "duplicate", _("重复登记")
+        OTHER = "other", _("其他")
+
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    id_number_enc = models.BinaryField(_("身份证号（密文）"))
+    id_number_bidx = models.CharField(_("身份证号索引"), max_length=32, unique=True)
+    birth_date = models.DateField(_("出生日期"))
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    phone_enc = models.BinaryField(_("联系电话（密文）"), null=True, blank=True)
+    phone_bidx = models.CharField(_("联系电话索引"), max_length=32, blank=True, db_index=True)
+    address_enc = models.BinaryField(_("居住地址（密文）"), null=True, blank=True)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("所属社区"), on_delete=models.PROTECT, db_column="region_code",
+        related_name="+",
+    )
+    hukou_local = models.BooleanField(_("本地户籍"), default=True)
+    living_situation = models.CharField(
+        _("居住情况"), max_length=20, choices=LivingSituation.choices, blank=True
+    )
+    categories = models.ManyToManyField(Category, verbose_name=_("人员类别"), through="ElderCategory", blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    active = models.BooleanField(_("在册"), default=True)
+    deactivation_reason = models.CharField(
+        _("注销原因"), max_length=20, choices=DeactivationReason.choices, blank=True
+    )
+    deactivated_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("老年人")
+        verbose_name_plural = _("老年人")
+        indexes = [
+            models.Index(fields=["region", "active", "name"], name="elder_region_active_name"),
+            models.Index(fields=["birth_date"], name="elder_birth"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # Decrypted views. Reading them is not logged here: lists use the masked ones; a full
+    # reveal goes through services.elder_reveal, which writes the access log.
+    @property
+    def id_number(self) -> str:
+        return pii.decrypt(self.id_number_enc, "elder.id_number")
+
+    @property
+    def phone(self) -> str:
+        return pii.decrypt(self.phone_enc, "elder.phone")
+
+    @property
+    def address(self) -> str:
+        return pii.decrypt(self.address_enc, "elder.address")
+
+    @property
+    def id_number_masked(self) -> str:
+        return pii.mask_id_number(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return pii.mask_phone(self.phone)
+
+    @property
+    def address_masked(self) -> str:
+        return pii.mask_address(self.address)
+
+    def age_on(self, day: dt.date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    @property
+    def age(self) -> int:
+        from django.utils import timezone
+
+        return self.age_on(timezone.localdate())
+
+
+class ElderCategory(models.Model):
+    elder = models.ForeignKey(Elder, on_delete=models.CASCADE, related_name="category_links")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("人员类别归属")
+        verbose_name_plural = _("人员类别归属")
+        constraints = [models.UniqueConstraint(fields=["elder", "category"], name="elder_category_unique")]
+        indexes = [models.Index(fields=["category", "elder"], name="eldercategory_cat_elder")]
+
+
+class EmergencyContact(models.Model):
+    elder = models.ForeignKey(Elder, verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("姓名"), max_length=50)
+    relation = models.CharField(_("关系"), max_length=20, blank=True)
+    phone_enc = models.BinaryField(_("电话（密文）"))
+    is_guardian = models.BooleanField(_("监护人/代理人"), default=False)
+    sort_order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("紧急联系人")
+        verbose_name_plural = _("紧急联系人")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.relation}）" if self.relation else self.name
+
+    @property
+    def phone(self) -> str:
+        return pii.decrypt(self.phone_enc, "contact.phone")
+
+    @property
+    def phone_masked(self) -> str:
+        return pii.mask_phone(self.phone)
+
+
+class Consent(models.Model):
+    """Consent per purpose (DESIGN §5), withdrawable: a withdrawal closes the row, and a
+    new grant is a new row, so the history stays."""
+
+    class Purpose(models.TextChoices):
+        REGISTRATION = "registration", _("信息登记与服务对接")
+        SHARE_WITH_PROVIDER = "share_with_provider", _("向服务机构提供信息")
+        TIME_BANK = "time_bank", _("时间银行资料")
+        PHOTOS = "photos", _("拍照留存")
+        FAMILY_PROXY = "family_proxy", _("家属代办")
+
+    elder = models.ForeignKey(Elder, verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("用途"), max_length=30, choices=Purpose.choices)
+    granted_at = models.DateTimeField(_("同意时间"))
+    granted_by = models.CharField(_("表示同意的人"), max_length=50, help_text=_("本人或代理人姓名"))
+    evidence = models.CharField(_("凭据"), max_length=200, blank=True, help_text=_("例如：纸质签字单编号"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("授权同意")
+        verbose_name_plural = _("授权同意")
+        ordering = ["-granted_at"]
+
+    def __str__(self) -> str:
+        return self.get_purpose_display()
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_at is None

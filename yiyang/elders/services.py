@@ -1,0 +1,288 @@
+"""Writes to the elder registry. Every one runs in a transaction and writes an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from yiyang.core import access, pii
+from yiyang.core.events import event_record
+from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
+from yiyang.core.identifiers import IdentifierError, normalize_phone
+from yiyang.core.models import AccessLog
+from yiyang.elders import events
+from yiyang.elders.models import Consent, Elder, ElderCategory, EmergencyContact
+from yiyang.elders.validation import FIELD_LABELS, CleanElder, Lookups, clean_elder_fields
+
+ID_CTX, PHONE_CTX, ADDRESS_CTX, CONTACT_PHONE_CTX = "elder.id_number", "elder.phone", "elder.address", "contact.phone"
+SENSITIVE_FIELDS = ("id_number", "phone", "address")
+
+
+def _check_region(actor: Any, clean: CleanElder, errors: dict[str, list[str]], capability: str) -> None:
+    if clean.region is not None and not access.in_jurisdiction(actor, clean.region.code):
+        errors.setdefault("region_code", []).append("该社区不在您的管辖范围内")
+    if not access.has_capability(actor, capability):
+        raise access.ForbiddenError()
+
+
+def _check_duplicate(clean: CleanElder, errors: dict[str, list[str]], *, exclude_pk: Any = None) -> str | None:
+    if clean.id is None:
+        return None
+    bidx = pii.blind_index(clean.id.value, ID_CTX)
+    qs = Elder.objects.filter(id_number_bidx=bidx)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    other = qs.values_list("region__name", flat=True).first()
+    if other is not None:
+        errors.setdefault("id_number", []).append(f"该身份证号已登记（{other}），请勿重复建档")
+    return bidx
+
+
+@transaction.atomic
+def elder_register(
+    *, actor: Any, data: dict[str, Any], contacts: list[dict[str, Any]] | None = None, source: str = "form"
+) -> Elder:
+    """Register one elder. ``data`` holds raw field values (see validation.FIELD_LABELS)."""
+    clean, errors = clean_elder_fields(data, Lookups.load())
+    _check_region(actor, clean, errors, access.ELDER_CREATE)
+    bidx = _check_duplicate(clean, errors)
+    contact_rows = _clean_contacts(contacts or [], errors)
+    if errors:
+        raise FieldErrors(errors)
+    assert clean.id is not None and clean.region is not None
+    elder = Elder.objects.create(
+        name=clean.name,
+        id_number_enc=pii.encrypt(clean.id.value, ID_CTX),
+        id_number_bidx=bidx,
+        birth_date=clean.id.birth_date,
+        sex=clean.id.sex,
+        phone_enc=pii.encrypt(clean.phone, PHONE_CTX),
+        phone_bidx=pii.blind_index(clean.phone, PHONE_CTX) or "",
+        address_enc=pii.encrypt(clean.address, ADDRESS_CTX),
+        region=clean.region,
+        hukou_local=clean.hukou_local,
+        living_situation=clean.living_situation,
+        notes=clean.notes,
+        registered_by=actor if getattr(actor, "pk", None) else None,
+    )
+    ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in clean.categories])
+    for order, row in enumerate(contact_rows):
+        EmergencyContact.objects.create(elder=elder, sort_order=order, **row)
+    event_record(
+        type=events.REGISTERED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
+        payload={"source": source, "categories": [c.code for c in clean.categories], "contacts": len(contact_rows)},
+    )
+    return elder
+
+
+def _clean_contacts(contacts: list[dict[str, Any]], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+    rows = []
+    for n, c in enumerate(contacts, start=1):
+        name = str(c.get("name") or "").strip()
+        phone = str(c.get("phone") or "").strip()
+        if not name and not phone:
+            continue
+        if not name:
+            errors.setdefault("contacts", []).append(f"第{n}位紧急联系人：姓名不能为空")
+            continue
+        try:
+            phone = normalize_phone(phone)
+        except IdentifierError as exc:
+            errors.setdefault("contacts", []).append(f"第{n}位紧急联系人电话：{exc}")
+            continue
+        rows.append({
+            "name": name,
+            "relation": str(c.get("relation") or "").strip()[:20],
+            "phone_enc": pii.encrypt(phone, CONTACT_PHONE_CTX),
+            "is_guardian": bool(c.get("is_guardian")),
+        })
+    return rows
+
+
+@transaction.atomic
+def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_version: int | None = None) -> Elder:
+    """Change the fields present in ``data``. A stale ``expected_version`` (someone else
+    saved first) is refused rather than silently overwritten."""
+    elder = Elder.objects.select_for_update().get(pk=elder.pk)
+    if expected_version is not None and expected_version != elder.version:
+        raise ApplicationError(
+            "档案已被他人修改，请刷新后重新编辑", code="version_conflict", status=409,
+            detail={"current_version": elder.version},
+        )
+    if not elder.active:
+        raise ApplicationError("该老年人已注销，请先恢复在册再修改", code="inactive")
+    clean, errors = clean_elder_fields(data, Lookups.load(), partial=True)
+    _check_region(actor, clean, errors, access.ELDER_UPDATE)
+    bidx = _check_duplicate(clean, errors, exclude_pk=elder.pk) if "id_number" in data else None
+    if errors:
+        raise FieldErrors(errors)
+
+    changes: dict[str, Any] = {}
+    update_fields: list[str] = []
+
+    def change(field: str, new: Any, old: Any, *, shown: bool = True) -> None:
+        if new != old:
+            changes[FIELD_LABELS.get(field, field)] = {"from": old, "to": new} if shown else "已修改"
+
+    if "name" in data:
+        change("name", clean.name, elder.name)
+        elder.name = clean.name
+        update_fields.append("name")
+    if "id_number" in data and clean.id is not None and bidx != elder.id_number_bidx:
+        change("id_number", "x", "y", shown=False)
+        elder.id_number_enc = pii.encrypt(clean.id.value, ID_CTX)
+        elder.id_number_bidx = bidx
+        elder.birth_date, elder.sex = clean.id.birth_date, clean.id.sex
+        update_fields += ["id_number_enc", "id_number_bidx", "birth_date", "sex"]
+    if "phone" in data and clean.phone != elder.phone:
+        change("phone", "x", "y", shown=False)
+        elder.phone_enc = pii.encrypt(clean.phone, PHONE_CTX)
+        elder.phone_bidx = pii.blind_index(clean.phone, PHONE_CTX) or ""
+        update_fields += ["phone_enc", "phone_bidx"]
+    if "address" in data and clean.address != elder.address:
+        change("address", "x", "y", shown=False)
+        elder.address_enc = pii.encrypt(clean.address, ADDRESS_CTX)
+        update_fields.append("address_enc")
+    if "region_code" in data and clean.region is not None:
+        change("region_code", clean.region.code, elder.region_id)
+        elder.region = clean.region
+        update_fields.append("region")
+    for f in ("living_situation", "hukou_local", "notes"):
+        if f in data:
+            change(f, getattr(clean, f), getattr(elder, f))
+            setattr(elder, f, getattr(clean, f))
+            update_fields.append(f)
+    if "categories" in data:
+        old = sorted(elder.categories.values_list("code", flat=True))
+        new = sorted(c.code for c in clean.categories)
+        if old != new:
+            changes[FIELD_LABELS["categories"]] = {"from": old, "to": new}
+            ElderCategory.objects.filter(elder=elder).delete()
+            ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in clean.categories])
+    if not changes:
+        return elder
+    elder.version += 1
+    elder.save(update_fields=[*update_fields, "version", "updated_at"])
+    event_record(
+        type=events.UPDATED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
+        payload={"changes": changes, "version": elder.version},
+    )
+    return elder
+
+
+@transaction.atomic
+def elder_deactivate(*, actor: Any, elder: Elder, reason: str, note: str = "") -> Elder:
+    if reason not in Elder.DeactivationReason.values:
+        raise FieldErrors({"reason": ["请选择注销原因"]})
+    if not elder.active:
+        raise ApplicationError("该老年人已是注销状态", code="already_inactive")
+    elder.active = False
+    elder.deactivation_reason = reason
+    elder.deactivated_at = timezone.now()
+    elder.version += 1
+    elder.save(update_fields=["active", "deactivation_reason", "deactivated_at", "version", "updated_at"])
+    event_record(
+        type=events.DEACTIVATED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
+        payload={"reason": reason, "reason_label": str(Elder.DeactivationReason(reason).label), "note": note[:500]},
+    )
+    return elder
+
+
+@transaction.atomic
+def elder_reactivate(*, actor: Any, elder: Elder, note: str = "") -> Elder:
+    if elder.active:
+        raise ApplicationError("该老年人在册，无需恢复", code="already_active")
+    elder.active = True
+    elder.deactivation_reason = ""
+    elder.deactivated_at = None
+    elder.version += 1
+    elder.save(update_fields=["active", "deactivation_reason", "deactivated_at", "version", "updated_at"])
+    event_record(type=events.REACTIVATED, actor=actor, elder_id=elder.pk, subject=elder,
+                 region_code=elder.region_id, payload={"note": note[:500]})
+    return elder
+
+
+REVEALABLE = {"id_number": "身份证号", "phone": "联系电话", "address": "居住地址", "contacts": "紧急联系人电话"}
+
+
+@transaction.atomic
+def elder_reveal(
+    *, actor: Any, elder: Elder, fields: list[str], purpose: str, remote_addr: str = "", action: str = "reveal"
+) -> dict[str, Any]:
+    """Return the plain values of sensitive fields and log who saw them, when and why."""
+    fields = [f for f in dict.fromkeys(fields) if f in REVEALABLE]
+    if not fields:
+        raise FieldErrors({"fields": ["请选择要查看的字段"]})
+    purpose = (purpose or "").strip()
+    if len(purpose) < 2:
+        raise FieldErrors({"purpose": ["请填写查看事由（例如：电话回访）"]})
+    values: dict[str, Any] = {}
+    for f in fields:
+        if f == "contacts":
+            values["contacts"] = [
+                {"name": c.name, "relation": c.relation, "phone": c.phone} for c in elder.contacts.all()
+            ]
+        else:
+            values[f] = getattr(elder, f)
+    AccessLog.objects.create(
+        at=timezone.now(), actor=actor, action=action, elder_id=elder.pk, region_code=elder.region_id,
+        fields=[REVEALABLE[f] for f in fields], purpose=purpose[:200], remote_addr=remote_addr[:64],
+    )
+    return values
+
+
+@transaction.atomic
+def contact_add(*, actor: Any, elder: Elder, name: str, phone: str, relation: str = "", is_guardian: bool = False) -> EmergencyContact:
+    errors: dict[str, list[str]] = {}
+    rows = _clean_contacts([{"name": name, "phone": phone, "relation": relation, "is_guardian": is_guardian}], errors)
+    if errors or not rows:
+        raise FieldErrors(errors or {"contacts": ["请填写联系人姓名和电话"]})
+    order = elder.contacts.count()
+    contact = EmergencyContact.objects.create(elder=elder, sort_order=order, **rows[0])
+    event_record(type=events.CONTACT_ADDED, actor=actor, elder_id=elder.pk, subject=elder,
+                 region_code=elder.region_id, payload={"name": contact.name, "relation": contact.relation})
+    return contact
+
+
+@transaction.atomic
+def contact_remove(*, actor: Any, elder: Elder, contact_id: int) -> None:
+    contact = elder.contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFoundError("联系人不存在")
+    contact.delete()
+    event_record(type=events.CONTACT_REMOVED, actor=actor, elder_id=elder.pk, subject=elder,
+                 region_code=elder.region_id, payload={"name": contact.name, "relation": contact.relation})
+
+
+@transaction.atomic
+def consent_grant(*, actor: Any, elder: Elder, purpose: str, granted_by: str, evidence: str = "") -> Consent:
+    if purpose not in Consent.Purpose.values:
+        raise FieldErrors({"purpose": ["请选择授权用途"]})
+    if not granted_by.strip():
+        raise FieldErrors({"granted_by": ["请填写表示同意的人（本人或代理人姓名）"]})
+    if elder.consents.filter(purpose=purpose, withdrawn_at__isnull=True).exists():
+        raise ApplicationError("该用途的授权已在有效期内", code="consent_exists")
+    consent = Consent.objects.create(
+        elder=elder, purpose=purpose, granted_at=timezone.now(), granted_by=granted_by.strip()[:50],
+        evidence=evidence.strip()[:200], recorded_by=actor,
+    )
+    event_record(type=events.CONSENT_GRANTED, actor=actor, elder_id=elder.pk, subject=elder,
+                 region_code=elder.region_id,
+                 payload={"purpose": purpose, "purpose_label": str(consent.get_purpose_display()),
+                          "granted_by": consent.granted_by})
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: Any, elder: Elder, consent_id: int) -> Consent:
+    consent = elder.consents.filter(pk=consent_id, withdrawn_at__isnull=True).first()
+    if consent is None:
+        raise NotFoundError("授权记录不存在或已撤回")
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at"])
+    event_record(type=events.CONSENT_WITHDRAWN, actor=actor, elder_id=elder.pk, subject=elder,
+                 region_code=elder.region_id,
+                 payload={"purpose": consent.purpose, "purpose_label": str(consent.get_purpose_display())})
+    return consent

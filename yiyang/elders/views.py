@@ -1,0 +1,303 @@
+"""Elder pages (htmx, server-rendered). Thin: access_* → selectors/services → template."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from yiyang.core import access
+from yiyang.core.events import event_label
+from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
+from yiyang.core.htmx import client_ip, is_htmx
+from yiyang.elders import selectors, services
+from yiyang.elders.forms import (
+    ConsentForm,
+    ContactForm,
+    DeactivateForm,
+    ElderCreateForm,
+    ElderEditForm,
+    ImportForm,
+    community_choices,
+    initial_from_elder,
+)
+from yiyang.elders.importing import COLUMNS, elders_import
+from yiyang.elders.models import Category, Elder, LivingSituation
+from yiyang.elders.services import REVEALABLE
+
+
+def _elder_or_404(request: HttpRequest, elder_id: uuid.UUID, capability: str = access.ELDER_VIEW) -> Elder:
+    try:
+        return access.access_elder(request.user, elder_id, capability)
+    except NotFoundError:
+        raise Http404 from None
+
+
+def _forbidden(request: HttpRequest, exc: ForbiddenError) -> HttpResponse:
+    return render(request, "core/forbidden.html", {"message": exc.message}, status=403)
+
+
+@login_required
+def elder_list(request: HttpRequest) -> HttpResponse:
+    if not access.has_capability(request.user, access.ELDER_VIEW):
+        return _forbidden(request, ForbiddenError())
+    g = request.GET
+    active = {"1": True, "0": False, "all": None}.get(g.get("active", "1"), True)
+    filters = selectors.ElderFilters(
+        q=g.get("q", "").strip(), region=g.get("region", ""), category=g.get("category", ""),
+        living_situation=g.get("living_situation", ""), active=active,
+    )
+    qs = selectors.elder_list_for(request.user, filters)
+    page = Paginator(qs, settings.YIYANG["PAGE_SIZE"]).get_page(g.get("page"))
+    rows = [(e, selectors.elder_categories(e)) for e in page.object_list]
+    query = g.copy()
+    query.pop("page", None)
+    context = {
+        "page": page, "rows": rows, "filters": g, "querystring": query.urlencode(),
+        "communities": community_choices(request.user),
+        "categories": Category.objects.all(), "living_choices": LivingSituation.choices,
+        "can_create": access.has_capability(request.user, access.ELDER_CREATE),
+    }
+    template = "elders/_list_results.html" if is_htmx(request) and g.get("partial") else "elders/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def elder_detail(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id)
+    user = request.user
+    return render(request, "elders/detail.html", {
+        "elder": elder,
+        "categories": selectors.elder_categories(elder),
+        "contacts": elder.contacts.all(),
+        "consents": elder.consents.select_related("recorded_by"),
+        "recent": _timeline_rows(selectors.elder_timeline(elder)[:5]),
+        "can_update": access.has_capability(user, access.ELDER_UPDATE),
+        "can_deactivate": access.has_capability(user, access.ELDER_DEACTIVATE),
+        "can_reveal": access.has_capability(user, access.ELDER_REVEAL),
+        "can_access_log": access.has_capability(user, access.ELDER_ACCESS_LOG),
+        "deactivate_form": DeactivateForm(), "contact_form": ContactForm(), "consent_form": ConsentForm(),
+        "revealable": REVEALABLE,
+    })
+
+
+def _timeline_rows(events):
+    return [(e, event_label(e.type)) for e in events]
+
+
+@login_required
+def elder_create(request: HttpRequest) -> HttpResponse:
+    if not access.has_capability(request.user, access.ELDER_CREATE):
+        return _forbidden(request, ForbiddenError())
+    form = ElderCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        contact = {"name": data.pop("contact_name"), "relation": data.pop("contact_relation"),
+                   "phone": data.pop("contact_phone")}
+        try:
+            elder = services.elder_register(actor=request.user, data=data, contacts=[contact])
+        except FieldErrors as exc:
+            form.apply_errors(exc)
+        else:
+            messages.success(request, f"已为 {elder.name} 建档")
+            return redirect("elders:detail", elder_id=elder.pk)
+    return render(request, "elders/form.html", {"form": form, "title": "登记老年人"},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def elder_edit(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id)
+    if not access.has_capability(request.user, access.ELDER_UPDATE):
+        return _forbidden(request, ForbiddenError())
+    form = ElderEditForm(request.POST or None, user=request.user, elder=elder, initial=initial_from_elder(elder))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.elder_update(actor=request.user, elder=elder, data=form.changed_data_for_service(),
+                                  expected_version=int(request.POST.get("version", elder.version)))
+        except FieldErrors as exc:
+            form.apply_errors(exc)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "档案已保存")
+            return redirect("elders:detail", elder_id=elder.pk)
+    return render(request, "elders/form.html", {"form": form, "elder": elder, "title": f"修改档案：{elder.name}"},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def elder_deactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id)
+    form = DeactivateForm(request.POST)
+    try:
+        access.require_capability(request.user, access.ELDER_DEACTIVATE)
+        if not form.is_valid():
+            raise FieldErrors({"reason": ["请选择注销原因"]})
+        services.elder_deactivate(actor=request.user, elder=elder, reason=form.cleaned_data["reason"],
+                                  note=form.cleaned_data["note"])
+        messages.success(request, f"{elder.name} 已注销（档案保留）")
+    except ForbiddenError as exc:
+        return _forbidden(request, exc)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("elders:detail", elder_id=elder.pk)
+
+
+@login_required
+@require_POST
+def elder_reactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id)
+    try:
+        access.require_capability(request.user, access.ELDER_DEACTIVATE)
+        services.elder_reactivate(actor=request.user, elder=elder, note=request.POST.get("note", ""))
+        messages.success(request, f"{elder.name} 已恢复在册")
+    except ForbiddenError as exc:
+        return _forbidden(request, exc)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("elders:detail", elder_id=elder.pk)
+
+
+@login_required
+@require_POST
+def elder_reveal(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    """htmx: returns the revealed values as a fragment; the access log row is written."""
+    elder = _elder_or_404(request, elder_id)
+    try:
+        access.require_capability(request.user, access.ELDER_REVEAL)
+        values = services.elder_reveal(actor=request.user, elder=elder, fields=request.POST.getlist("fields"),
+                                       purpose=request.POST.get("purpose", ""), remote_addr=client_ip(request))
+    except ForbiddenError as exc:
+        return _forbidden(request, exc)
+    except FieldErrors as exc:
+        return render(request, "elders/_reveal.html", {"elder": elder, "errors": exc.errors,
+                                                       "revealable": REVEALABLE}, status=422)
+    return render(request, "elders/_revealed.html", {"elder": elder, "values": values, "labels": REVEALABLE})
+
+
+@login_required
+def elder_timeline(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id)
+    page = Paginator(selectors.elder_timeline(elder), 50).get_page(request.GET.get("page"))
+    return render(request, "elders/timeline.html", {"elder": elder, "page": page,
+                                                    "rows": _timeline_rows(page.object_list)})
+
+
+@login_required
+def elder_access_log(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id)
+    if not access.has_capability(request.user, access.ELDER_ACCESS_LOG):
+        return _forbidden(request, ForbiddenError())
+    page = Paginator(selectors.elder_access_log(elder), 50).get_page(request.GET.get("page"))
+    return render(request, "elders/access_log.html", {"elder": elder, "page": page})
+
+
+@login_required
+@require_POST
+def contact_add(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_add(actor=request.user, elder=elder, **form.cleaned_data)
+            messages.success(request, "已添加紧急联系人")
+        except FieldErrors as exc:
+            messages.error(request, "；".join(m for ms in exc.errors.values() for m in ms))
+    else:
+        messages.error(request, "请填写联系人姓名和电话")
+    return redirect(reverse("elders:detail", args=[elder.pk]) + "#contacts")
+
+
+@login_required
+@require_POST
+def contact_remove(request: HttpRequest, elder_id: uuid.UUID, contact_id: int) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    services.contact_remove(actor=request.user, elder=elder, contact_id=contact_id)
+    messages.success(request, "已删除紧急联系人")
+    return redirect(reverse("elders:detail", args=[elder.pk]) + "#contacts")
+
+
+@login_required
+@require_POST
+def consent_grant(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    form = ConsentForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise FieldErrors({"purpose": ["请填写授权用途和表示同意的人"]})
+        services.consent_grant(actor=request.user, elder=elder, **form.cleaned_data)
+        messages.success(request, "已记录授权同意")
+    except ApplicationError as exc:
+        detail = "；".join(m for ms in exc.errors.values() for m in ms) if isinstance(exc, FieldErrors) else ""
+        messages.error(request, detail or exc.message)
+    return redirect(reverse("elders:detail", args=[elder.pk]) + "#consents")
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest, elder_id: uuid.UUID, consent_id: int) -> HttpResponse:
+    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    services.consent_withdraw(actor=request.user, elder=elder, consent_id=consent_id)
+    messages.success(request, "已撤回授权")
+    return redirect(reverse("elders:detail", args=[elder.pk]) + "#consents")
+
+
+def _upload_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@login_required
+def elder_import(request: HttpRequest) -> HttpResponse:
+    """Upload → dry-run report → confirm. The file waits under var/imports/ between the
+    two steps; the confirm step validates again (all or nothing) before writing."""
+    if not access.has_capability(request.user, access.ELDER_IMPORT):
+        return _forbidden(request, ForbiddenError())
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = token = None
+    if request.method == "POST" and request.POST.get("token"):
+        token = request.POST["token"]
+        try:
+            uuid.UUID(token)
+        except ValueError:
+            raise Http404 from None
+        matches = list(_upload_dir().glob(f"{token}__*"))
+        if not matches:
+            messages.error(request, "上传的文件已过期，请重新上传")
+            return redirect("elders:import")
+        path = matches[0]
+        file_name = path.name.split("__", 1)[1]
+        try:
+            report = elders_import(actor=request.user, data=path.read_bytes(), file_name=file_name)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("elders:import")
+        if report.committed:
+            path.unlink(missing_ok=True)
+            messages.success(request, f"导入成功：{report.valid} 位老年人已建档")
+            return redirect(reverse("elders:list"))
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        name = Path(upload.name).name
+        data = upload.read()
+        try:
+            report = elders_import(actor=request.user, data=data, file_name=name, dry_run=True)
+        except ApplicationError as exc:
+            form.add_error("file", exc.message)
+        else:
+            if report.ok:
+                token = str(uuid.uuid4())
+                (_upload_dir() / f"{token}__{name}").write_bytes(data)
+    return render(request, "elders/import.html", {"form": form, "report": report, "token": token,
+                                                  "columns": COLUMNS})

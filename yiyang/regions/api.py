@@ -1,0 +1,24 @@
+"""GET /api/v1/regions: the region nodes in the caller's jurisdiction."""
+
+from __future__ import annotations
+
+from ninja import Router, Schema
+
+from yiyang.core import access
+
+router = Router(tags=["区划 regions"])
+
+
+class RegionRead(Schema):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+@router.get("", response=list[RegionRead], summary="管辖范围内的区划")
+def region_list(request, level: str | None = None):
+    qs = access.access_regions(request.user)
+    if level:
+        qs = qs.filter(level=level)
+    return [RegionRead(code=r.code, name=r.name, level=r.level, parent_code=r.parent_id) for r in qs.order_by("code")]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StationsConfig(AppConfig):
+    name = "yiyang.stations"
+    label = "stations"
+    verbose_name = _("服务点")
+    default_auto_field = "django.db.models.BigAutoField"
