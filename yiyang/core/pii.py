@@ -117,7 +117,10 @@ def mask_phone(value: str) -> str:
     """``13812345678`` → ``138****5678``; landlines keep area code and last 4."""
     if not value:
         return ""
-    digits = value.replace("-", "")
+    if "-" in value:  # landline: keep the area code
+        area, number = value.split("-", 1)
+        return f"{area}-{'*' * max(0, len(number) - 4)}{number[-4:]}"
+    digits = value
     if len(digits) <= 7:
         return "*" * (len(digits) - 2) + digits[-2:]
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
