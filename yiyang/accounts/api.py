@@ -16,7 +16,7 @@ class TokenRequest(Schema):
 
 class TokenRead(Schema):
     token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - a scheme name, not a secret
     username: str
     role: str
     region_code: str | None

@@ -66,7 +66,7 @@ def bulk_insert(
                     copy.write_row(row)
                     count += 1
         else:
-            sql = f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
+            sql = f"INSERT INTO {table} ({col_sql}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - names from model meta, values bound
             batch: list[Sequence[Any]] = []
             for row in converted():
                 batch.append(row)

@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
@@ -56,7 +58,7 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise IdentifierError(f"出生日期{value[6:10]}-{value[10:12]}-{value[12:14]}不是真实日期") from None
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     if birth > today:
         raise IdentifierError("出生日期晚于今天")
     if birth.year < 1880:

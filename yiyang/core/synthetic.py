@@ -50,7 +50,7 @@ def synthetic_elder_rows(
     """Rows in the import format (HEADER). ``communities`` = [(code, street name)].
     ID numbers are unique within one call: a (birth date, sequence) pair is never reused."""
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or dt.date.today()  # noqa: DTZ011 - invented data; any local day will do
     used: set[tuple[dt.date, int]] = set()
     for i in range(n):
         age = min(105, 60 + int(rng.expovariate(1 / 12)))

@@ -168,6 +168,9 @@ class ElderCategory(models.Model):
         constraints = [models.UniqueConstraint(fields=["elder", "category"], name="elder_category_unique")]
         indexes = [models.Index(fields=["category", "elder"], name="eldercategory_cat_elder")]
 
+    def __str__(self) -> str:
+        return f"{self.elder_id} · {self.category_id}"
+
 
 class EmergencyContact(models.Model):
     elder = models.ForeignKey(Elder, verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="contacts")

@@ -13,7 +13,14 @@ from django.utils import timezone
 from yiyang.core import access, pii
 from yiyang.core.identifiers import IdentifierError, normalize_phone, parse_id_number
 from yiyang.core.models import AccessLog, Event
-from yiyang.elders.models import ADVANCED_AGE, ADVANCED_AGE_NAME, ADVANCED_AGE_YEARS, Category, Elder, ElderCategory
+from yiyang.elders.models import (
+    ADVANCED_AGE,
+    ADVANCED_AGE_NAME,
+    ADVANCED_AGE_YEARS,
+    Category,
+    Elder,
+    ElderCategory,
+)
 from yiyang.regions.codes import normalize_code, prefix_of
 from yiyang.regions.selectors import region_subtree_q
 

@@ -30,7 +30,7 @@ from yiyang.stations.models import ServicePoint
 
 DISTRICT = "440304000000"
 CITY = "440300000000"
-PASSWORD = "yiyang-demo"
+PASSWORD = "yiyang-demo"  # noqa: S105 - the published demo password
 REGIONS_CSV = Path(__file__).resolve().parents[3] / "regions" / "data" / "futian_demo.csv"
 
 

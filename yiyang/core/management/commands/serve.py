@@ -22,7 +22,8 @@ class Command(BaseCommand):
         self.stdout.write(f"颐养 Yiyang 正在运行：http://{host}:{port}/  （Ctrl+C 停止）")
         self.stdout.flush()
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-        os.execv(gunicorn, [
+        # Our own venv's gunicorn with fixed arguments.
+        os.execv(gunicorn, [  # noqa: S606
             gunicorn, "config.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
             "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
         ])
