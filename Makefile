@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install demo serve test test-sqlite test-postgres test-browser lint bench system-deps clean
+.PHONY: install demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres system-deps clean
 
 $(BIN)/yiyang: pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Yiyang needs Python >= 3.11")'
@@ -42,6 +42,10 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/import_elders.py --rows 1000000
+
+# The same on a throw-away PostgreSQL server (docs/benchmarks.md).
+bench-postgres: install
+	bash scripts/with-postgres.sh $(BIN)/python benchmarks/import_elders.py --rows 1000000
 
 clean:
 	rm -rf $(VENV) build *.egg-info

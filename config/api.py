@@ -84,5 +84,8 @@ def _http_error(request, exc: HttpError):
 api.add_router("/auth", "yiyang.accounts.api.router")
 api.add_router("/regions", "yiyang.regions.api.router")
 api.add_router("/elders", "yiyang.elders.api.router")
+api.add_router("", "yiyang.assessments.api.router")
+api.add_router("", "yiyang.surveys.api.router")
+api.add_router("", "yiyang.entitlements.api.router")
 
 __all__ = ["api"]

@@ -47,9 +47,9 @@ def _secret(env_name: str, file_name: str, nbytes: int) -> str:
 SECRET_KEY = _secret("YIYANG_SECRET_KEY", "secret_key", 48)
 # Field-encryption keys: "id:base64key[,id:base64key...]"; the first encrypts, all decrypt (rotation).
 FIELD_KEYS = _secret("YIYANG_FIELD_KEY", "field_key", 32)
-# Key for the blind index (HMAC) of searchable encrypted fields. Derived from the field key
-# unless given; it must never change without re-indexing (yiyang reindex-pii).
-BLIND_INDEX_KEY = os.environ.get("YIYANG_BLIND_INDEX_KEY", "")
+# Key of the blind index (HMAC) of searchable encrypted fields: separate from the field keys
+# so that rotating those never changes an index. Changing it means re-indexing every row.
+BLIND_INDEX_KEY = _secret("YIYANG_BLIND_INDEX_KEY", "blind_index_key", 32)
 
 ALLOWED_HOSTS = [h for h in os.environ.get("YIYANG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YIYANG_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "yiyang.accounts",
     "yiyang.stations",
     "yiyang.elders",
+    "yiyang.assessments",
+    "yiyang.surveys",
+    "yiyang.entitlements",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +78,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "yiyang.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "yiyang.core.middleware.DefaultChineseLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -148,6 +151,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The one stylesheet and the vendored htmx live in yiyang/static/ (not inside an app).
+STATICFILES_DIRS = [BASE_DIR / "yiyang" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -177,4 +182,7 @@ LOGGING = {
 YIYANG = {
     "SITE_NAME": _("颐养"),
     "PAGE_SIZE": 20,
+    # Ability assessment (GB/T 42195—2022): how many assessors sign, how long a result is valid.
+    "ASSESSORS_REQUIRED": int(os.environ.get("YIYANG_ASSESSORS_REQUIRED", "2")),
+    "ASSESSMENT_VALIDITY_MONTHS": int(os.environ.get("YIYANG_ASSESSMENT_VALIDITY_MONTHS", "12")),
 }

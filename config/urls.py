@@ -13,5 +13,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("yiyang.accounts.urls")),
     path("elders/", include("yiyang.elders.urls")),
+    path("assessments/", include("yiyang.assessments.urls")),
+    path("entitlements/", include("yiyang.entitlements.urls")),
+    path("", include("yiyang.surveys.urls")),  # /elders/<id>/survey/, /surveys/<id>/
     path("", include("yiyang.core.urls")),
 ]
+
+handler403 = "yiyang.core.views.permission_denied"

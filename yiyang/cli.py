@@ -3,6 +3,8 @@
     yiyang demo [--elders N] [--seed S] [--reset]
     yiyang serve [--port P]
     yiyang import elders FILE [--dry-run] [--json]
+    yiyang import mzt039 FILE [--dry-run] [--json]     (old MZ/T 039—2013 assessment results)
+    yiyang assessment score < assessment.json
     yiyang <any Django management command>
 """
 
@@ -20,10 +22,11 @@ def main(argv: list[str] | None = None) -> None:
         if not args:
             return
     if args[:1] == ["import"]:
-        if len(args) < 2 or args[1] != "elders":
-            print("用法：yiyang import elders FILE [--dry-run] [--json]", file=sys.stderr)
+        commands = {"elders": "import_elders", "mzt039": "import_mzt039"}
+        if len(args) < 2 or args[1] not in commands:
+            print("用法：yiyang import elders|mzt039 FILE [--dry-run] [--json]", file=sys.stderr)
             sys.exit(2)
-        args = ["import_elders", *args[2:]]
+        args = [commands[args[1]], *args[2:]]
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["yiyang", *args])

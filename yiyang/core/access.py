@@ -33,12 +33,18 @@ ELDER_REVEAL = "elder.reveal"  # see the full ID number, phone, address (logged)
 ELDER_IMPORT = "elder.import"
 ELDER_ACCESS_LOG = "elder.access_log"  # read "who looked at this elder's data"
 
-_FRONT_LINE = {ELDER_VIEW, ELDER_CREATE, ELDER_UPDATE, ELDER_DEACTIVATE, ELDER_REVEAL}
-_ADMIN = _FRONT_LINE | {ELDER_IMPORT, ELDER_ACCESS_LOG}
+# Ability assessments hold health data: who may read them, assess, and confirm a result.
+ASSESSMENT_VIEW = "assessment.view"
+ASSESSMENT_CREATE = "assessment.create"
+ASSESSMENT_CONFIRM = "assessment.confirm"  # confirm or void a result besides the co-assessor
+
+_FRONT_LINE = {ELDER_VIEW, ELDER_CREATE, ELDER_UPDATE, ELDER_DEACTIVATE, ELDER_REVEAL,
+               ASSESSMENT_VIEW, ASSESSMENT_CREATE}
+_ADMIN = _FRONT_LINE | {ELDER_IMPORT, ELDER_ACCESS_LOG, ASSESSMENT_CONFIRM}
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.COMMISSIONER: frozenset(_FRONT_LINE),
-    Role.POINT_LEAD: frozenset(_FRONT_LINE),
+    Role.POINT_LEAD: frozenset(_FRONT_LINE | {ASSESSMENT_CONFIRM}),
     Role.COMMUNITY_ADMIN: frozenset(_ADMIN),
     Role.STREET_ADMIN: frozenset(_ADMIN),
     Role.DISTRICT_ADMIN: frozenset(_ADMIN),
@@ -103,7 +109,7 @@ def access_elder(user: Any, elder_id: Any, capability: str = ELDER_VIEW) -> Elde
     from yiyang.elders.models import Elder
 
     prefix = jurisdiction_prefix(user)
-    if prefix is None or not has_capability(user, ELDER_VIEW):
+    if prefix is None:
         raise NotFoundError()
     try:
         elder = Elder.objects.select_related("region", "region__parent").get(pk=elder_id)
@@ -115,6 +121,8 @@ def access_elder(user: Any, elder_id: Any, capability: str = ELDER_VIEW) -> Elde
         raise
     if not elder.region_id.startswith(prefix):
         raise NotFoundError()
+    # Only now, inside the jurisdiction, may the answer differ by role: 403.
+    _require(user, ELDER_VIEW)
     _require(user, capability)
     return elder
 
@@ -148,3 +156,24 @@ def access_regions(user: Any) -> QuerySet[Region]:
 
 def require_capability(user: Any, capability: str) -> None:
     _require(user, capability)
+
+
+def access_assessment(user: Any, assessment_id: Any, capability: str = ASSESSMENT_VIEW) -> Any:
+    """One ability assessment: 404 outside the caller's jurisdiction; inside it, 403 for a
+    role that may not read health data or lacks ``capability``."""
+    from django.core.exceptions import ValidationError
+
+    from yiyang.assessments.models import Assessment
+
+    prefix = jurisdiction_prefix(user)
+    if prefix is None:
+        raise NotFoundError()
+    try:
+        a = Assessment.objects.select_related("elder", "elder__region").get(pk=assessment_id)
+    except (Assessment.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFoundError() from None
+    if not a.region_code.startswith(prefix):
+        raise NotFoundError()
+    _require(user, ASSESSMENT_VIEW)
+    _require(user, capability)
+    return a

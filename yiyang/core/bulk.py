@@ -4,32 +4,109 @@ INSERT. Used by the importer and the demo (DESIGN §6: never a row-at-a-time sav
 
 Values arrive as Python objects (UUID, date, datetime, bytes, dict); each column's
 converter is chosen once per call, not per value.
+
+A large load runs inside ``bulk_load()``: on SQLite it raises the page cache for the
+duration (PERFORMANCE.md: the random-keyed B-trees of UUID keys and blind indexes, not the
+encryption, are the main cost of an encrypted bulk load, and SQLite's default 2 MB cache
+turns nearly every index insert into a page read).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, models
 
+# Page cache for a bulk load on SQLite, in KiB: an upper bound, SQLite allocates pages only
+# as it touches them and gives them back when the setting is restored.
+SQLITE_BULK_CACHE_KIB = 1024 * 1024
+
+_json_encode = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps(**kw) builds one per call
+
+
+def _json(v: Any) -> str | None:
+    return None if v is None else _json_encode(v)
+
+
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+def _uuid_hex(v: Any) -> str | None:
+    cls = v.__class__
+    if cls is uuid.UUID:
+        return v.hex
+    if cls is str and _HEX32.fullmatch(v):
+        return v  # already the stored form (sorted_uuid4_hex)
+    return None if v is None else uuid.UUID(str(v)).hex
+
+
+def _last_value_cached(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Bulk rows repeat one timestamp (``now``) in every row: convert it once."""
+    last_in: list[Any] = [object(), None]
+
+    def cached(v: Any) -> Any:
+        if v is not last_in[0]:
+            last_in[0], last_in[1] = v, convert(v)
+        return last_in[1]
+
+    return cached
+
 
 def _converter(field: models.Field, vendor: str, connection: Any) -> Callable[[Any], Any] | None:
     if isinstance(field, models.JSONField):
-        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+        return _json
     if vendor == "postgresql":
         return None  # psycopg adapts UUID, date, datetime, bytes itself
     if isinstance(field, models.UUIDField) or (
         isinstance(field, models.ForeignKey) and isinstance(field.target_field, models.UUIDField)
     ):
-        return lambda v: None if v is None else (v.hex if isinstance(v, uuid.UUID) else uuid.UUID(str(v)).hex)
+        return _uuid_hex
     if isinstance(field, models.DateTimeField):
-        return connection.ops.adapt_datetimefield_value
+        return _last_value_cached(connection.ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return lambda v: None if v is None else v.isoformat()
     return None
+
+
+@contextmanager
+def bulk_load(using: str = "default") -> Iterator[None]:
+    """Connection settings for a large load, restored afterwards (see the module doc)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB:d}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous):d}")
+
+
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_V4_SET = (4 << 76) | (0x8000 << 48)
+
+
+def sorted_uuid4_hex(n: int) -> list[str]:
+    """``n`` random version-4 UUIDs (as ``uuid.uuid4()``: 122 bits from ``os.urandom``),
+    in ascending order, as 32 lower-case hex digits — the form SQLite stores and
+    PostgreSQL's uuid type reads, so a million keys need no ``uuid.UUID`` objects.
+
+    Giving a batch's new rows their keys in key order turns the inserts into the primary
+    key — and into every index on a column that refers to it — into appends instead of
+    jumps all over the B-tree. The keys stay exactly as random as uuid4's."""
+    raw = os.urandom(16 * n)
+    ints = sorted((int.from_bytes(raw[i:i + 16], "big") & _V4_CLEAR) | _V4_SET for i in range(0, 16 * n, 16))
+    return [f"{x:032x}" for x in ints]
 
 
 def bulk_insert(

@@ -9,4 +9,5 @@ def yiyang(request):
         "site_name": settings.YIYANG["SITE_NAME"],
         "can_import": bool(user and access.has_capability(user, access.ELDER_IMPORT)),
         "can_view_elders": bool(user and access.has_capability(user, access.ELDER_VIEW)),
+        "can_view_assessments": bool(user and access.has_capability(user, access.ASSESSMENT_VIEW)),
     }

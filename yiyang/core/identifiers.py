@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from operator import mul
 
 from django.utils import timezone
 
@@ -21,7 +22,17 @@ class IdentifierError(ValueError):
 
 
 def id_check_char(first17: str) -> str:
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    if len(first17) != 17:
+        raise ValueError(f"id_check_char needs the first 17 characters, got {len(first17)}")
+    # The importer computes this for every row of a million-row file: for ASCII digits,
+    # weigh the bytes themselves (code point - 48 is the digit) instead of calling int()
+    # on each character — the same sum, a fraction of the time.
+    if first17.isascii() and first17.isdigit():
+        return _CHECK[(sum(map(mul, first17.encode(), _WEIGHTS)) - _ASCII_ZERO_SUM) % 11]
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
+
+
+_ASCII_ZERO_SUM = 48 * sum(_WEIGHTS)
 
 
 @dataclass(frozen=True)

@@ -26,3 +26,27 @@ class ContentSecurityPolicyMiddleware:
             docs = request.path.startswith("/api/v1/docs") or request.path.startswith("/admin/")
             response["Content-Security-Policy"] = DOCS_CSP if docs else CSP
         return response
+
+
+class DefaultChineseLocaleMiddleware:
+    """Chinese unless the user chose otherwise with the language switch.
+
+    Django's LocaleMiddleware follows the browser's Accept-Language, which would show an
+    English page to a worker whose phone happens to be set to English; the platform's
+    language is Simplified Chinese, and English is an explicit choice (the switch sets the
+    language cookie)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -35,6 +35,26 @@ class _Keyring:
     current_id: int
     ciphers: dict[int, AESGCM]
     blind_key: bytes
+    current: AESGCM = field(init=False, repr=False)
+    prefix: bytes = field(init=False, repr=False)
+    blind_inner: Any = field(init=False, repr=False)
+    blind_outer: Any = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Looked up once here rather than on every encrypt().
+        object.__setattr__(self, "current", self.ciphers[self.current_id])
+        object.__setattr__(self, "prefix", bytes([self.current_id]))
+        # HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed once: each
+        # blind index then costs two hash copies instead of a full HMAC set-up — the same
+        # bytes as hmac.new(blind_key, msg, sha256), about half the time.
+        key = self.blind_key if len(self.blind_key) <= 64 else hashlib.sha256(self.blind_key).digest()
+        key = key.ljust(64, b"\0")
+        object.__setattr__(self, "blind_inner", hashlib.sha256(key.translate(_IPAD)))
+        object.__setattr__(self, "blind_outer", hashlib.sha256(key.translate(_OPAD)))
+
+
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def _parse_keys(raw: str) -> list[tuple[int, bytes]]:
@@ -60,12 +80,9 @@ def _parse_keys(raw: str) -> list[tuple[int, bytes]]:
 @lru_cache(maxsize=1)
 def keyring() -> _Keyring:
     keys = _parse_keys(settings.FIELD_KEYS)
-    if settings.BLIND_INDEX_KEY:
-        blind = base64.b64decode(settings.BLIND_INDEX_KEY)
-    else:
-        # Derived, domain-separated from the first (oldest-listed) key so rotation of the
-        # encryption key does not silently change every index.
-        blind = hmac.new(keys[-1][1], b"yiyang blind index v1", hashlib.sha256).digest()
+    blind = base64.b64decode(settings.BLIND_INDEX_KEY)
+    if len(blind) < 16:
+        raise ValueError("YIYANG_BLIND_INDEX_KEY 须为至少 16 字节的 base64")
     return _Keyring(current_id=keys[0][0], ciphers={kid: AESGCM(k) for kid, k in keys}, blind_key=blind)
 
 
@@ -74,8 +91,7 @@ def encrypt(value: str | None, context: str) -> bytes | None:
         return None
     ring = keyring()
     nonce = os.urandom(12)
-    ct = ring.ciphers[ring.current_id].encrypt(nonce, value.encode(), context.encode())
-    return bytes([ring.current_id]) + nonce + ct
+    return ring.prefix + nonce + ring.current.encrypt(nonce, value.encode(), context.encode())
 
 
 def decrypt(blob: bytes | memoryview | None, context: str) -> str:
@@ -95,8 +111,30 @@ def decrypt(blob: bytes | memoryview | None, context: str) -> str:
 def blind_index(value: str | None, context: str) -> str | None:
     if not value:
         return None
-    mac = hmac.new(keyring().blind_key, context.encode() + b"\x00" + value.encode(), hashlib.sha256)
-    return mac.hexdigest()[:32]
+    ring = keyring()
+    inner = ring.blind_inner.copy()
+    inner.update(context.encode() + b"\x00" + value.encode())
+    outer = ring.blind_outer.copy()
+    outer.update(inner.digest())
+    return outer.digest()[:16].hex()  # = hmac.new(blind_key, …, sha256).hexdigest()[:32]
+
+
+def encrypt_bytes(data: bytes, context: str) -> bytes:
+    """Encrypt a whole file (an uploaded import waiting for confirmation)."""
+    ring = keyring()
+    nonce = os.urandom(12)
+    return bytes([ring.current_id]) + nonce + ring.ciphers[ring.current_id].encrypt(nonce, data, context.encode())
+
+
+def decrypt_bytes(blob: bytes, context: str) -> bytes:
+    ring = keyring()
+    cipher = ring.ciphers.get(blob[0])
+    if cipher is None:
+        raise DecryptionError(f"unknown key id {blob[0]}")
+    try:
+        return cipher.decrypt(blob[1:13], blob[13:], context.encode())
+    except Exception as exc:
+        raise DecryptionError(str(exc)) from exc
 
 
 def needs_rotation(blob: bytes | memoryview | None) -> bool:

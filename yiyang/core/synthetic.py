@@ -51,17 +51,24 @@ def synthetic_elder_rows(
     ID numbers are unique within one call: a (birth date, sequence) pair is never reused."""
     rng = random.Random(seed)
     today = today or dt.date.today()  # noqa: DTZ011 - invented data; any local day will do
-    used: set[tuple[dt.date, int]] = set()
+    # (birth date, sequence) pairs already given, as one int each (birth ordinal * 500 + seq):
+    # a million tuples of date objects would cost ~100 MB more for the same answer.
+    # The ID is area + birth date + order (2 * seq + sex bit) + check digit, so a pair never
+    # given twice means an ID never given twice, whatever the area. A full day (all 500
+    # sequences taken) spills over to the day before.
+    used: set[int] = set()
     for i in range(n):
         age = min(105, 60 + int(rng.expovariate(1 / 12)))
-        birth = today - dt.timedelta(days=age * 365 + rng.randrange(365))
+        # age * 365 days alone falls short of `age` calendar years by the leap days in
+        # between (a "60-year-old" would be 59); age // 4 + 1 more days always covers them.
+        birth = today - dt.timedelta(days=age * 365 + age // 4 + 1 + rng.randrange(365))
         sex = "F" if rng.random() < 0.55 else "M"
         seq = rng.randrange(500)
-        while (birth, seq) in used:
+        while (key := birth.toordinal() * 500 + seq) in used:
             seq = (seq + 1) % 500
             if seq == 0:
                 birth -= dt.timedelta(days=1)
-        used.add((birth, seq))
+        used.add(key)
         name = rng.choice(SURNAMES) + rng.choice(GIVEN_F if sex == "F" else GIVEN_M)
         code, street = communities[i % len(communities)] if rng.random() < 0.5 else rng.choice(communities)
         address = f"深圳市福田区{street}{rng.choice(ESTATES)}{rng.randint(1, 40)}栋{rng.randint(1, 32):02d}{rng.randint(1, 8):02d}房"

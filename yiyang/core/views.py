@@ -33,8 +33,16 @@ def home(request: HttpRequest) -> HttpResponse:
         recent = Event.objects.select_related("actor").order_by("-occurred_at")
         if prefix:
             recent = recent.filter(region_subtree_q(prefix, "region_code"))
-        context["recent_events"] = [(e, event_label(e.type)) for e in recent.filter(elder_id__isnull=False)[:10]]
+        events = list(recent.filter(elder_id__isnull=False)[:10])
+        names = dict(elders.filter(pk__in={e.elder_id for e in events}).values_list("pk", "name"))
+        context["recent_events"] = [(e, event_label(e.type), names.get(e.elder_id, "")) for e in events]
     return render(request, "core/home.html", context)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: the same page as a role check inside a view (core/forbidden.html)."""
+    message = str(exception) if exception and str(exception) else "您的角色无权执行此操作"
+    return render(request, "core/forbidden.html", {"message": message}, status=403)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

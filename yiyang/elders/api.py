@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from yiyang.core import access
 from yiyang.core.events import event_label
@@ -56,6 +56,7 @@ class ElderQuery(Schema):
 
 @router.get("", response=ElderPage, summary="老年人列表（管辖范围内）")
 def elder_list(request: HttpRequest, filters: Query[ElderQuery]):
+    access.require_capability(request.user, access.ELDER_VIEW)  # same answer as the list page: 403
     page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
     page = max(1, filters.page)
     qs = selectors.elder_list_for(request.user, selectors.ElderFilters(
@@ -73,7 +74,7 @@ def elder_create(request: HttpRequest, payload: ElderCreate):
     elder = services.elder_register(
         actor=request.user, data=data, contacts=[c.dict() for c in payload.contacts], source="api"
     )
-    return 201, elder_read(access.access_elder(request.user, elder.pk))
+    return Status(201, elder_read(access.access_elder(request.user, elder.pk)))
 
 
 @router.get("/{elder_id}", response=ElderRead, summary="老年人档案（脱敏）")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from yiyang.core import access
 from yiyang.core.exceptions import FieldErrors
 from yiyang.elders.models import Category, Consent, Elder, LivingSituation
+from yiyang.elders.validation import Lookups, clean_elder_fields
 from yiyang.regions.models import Region
 
 
@@ -20,10 +21,12 @@ def community_choices(user: Any) -> list[tuple[str, str]]:
 
 
 class ElderForm(forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=50)
-    id_number = forms.CharField(label=_("身份证号"), max_length=20,
+    partial = False  # an edit: empty sensitive fields are left as they are
+
+    name = forms.CharField(label=_("姓名"), max_length=50, error_messages={"required": _("请填写姓名")})
+    id_number = forms.CharField(label=_("身份证号"), max_length=20, error_messages={"required": _("请填写身份证号")},
                                 help_text=_("18位（或旧式15位）；出生日期、性别自动识别"))
-    region_code = forms.ChoiceField(label=_("所属社区"))
+    region_code = forms.ChoiceField(label=_("所属社区"), error_messages={"required": _("请选择所属社区")})
     phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
     address = forms.CharField(label=_("居住地址"), max_length=200, required=False)
     living_situation = forms.ChoiceField(label=_("居住情况"), required=False,
@@ -37,18 +40,55 @@ class ElderForm(forms.Form):
         self.fields["region_code"].choices = [("", "—")] + community_choices(user)
         self.fields["categories"].choices = list(Category.objects.filter(derived=False).values_list("code", "name"))
         self.fields["id_number"].widget.attrs.update({"inputmode": "text", "autocomplete": "off"})
-        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
+        self.fields["name"].widget.attrs.update({"autocomplete": "off"})
+
+    def clean(self) -> dict[str, Any]:
+        """When a field already failed, check the others by the registry's rules now, so the
+        worker sees every problem in one round instead of one after another."""
+        cleaned = super().clean()
+        if self.errors:
+            raw = {k: self.data.get(k) for k in ("name", "id_number", "phone", "address", "region_code")}
+            if self.partial:
+                raw = {k: v for k, v in raw.items() if v or k in ("name", "region_code")}
+            _clean, errors = clean_elder_fields(raw, Lookups.load(), partial=self.partial)
+            for field, messages in errors.items():
+                if field in self.fields and field not in self.errors:
+                    for m in messages:
+                        self.add_error(field, m)
+        return cleaned
 
     def apply_errors(self, exc: FieldErrors) -> None:
         for field, messages in exc.errors.items():
             for m in messages:
                 self.add_error(field if field in self.fields else None, m)
 
+    groups: list[tuple[Any, list[str]]] = [
+        (_("基本信息"), ["name", "id_number", "region_code", "phone", "address"]),
+        (_("居住情况与人员类别"), ["living_situation", "categories", "hukou_local", "notes"]),
+    ]
+
+    def fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        """The fields in the groups the page shows; a field in no group goes to the last one."""
+        sets = [(legend, [self[n] for n in names if n in self.fields]) for legend, names in self.groups]
+        grouped = {n for _legend, names in self.groups for n in names}
+        sets[-1][1].extend(bf for bf in self if bf.name not in grouped)
+        return [(legend, fields) for legend, fields in sets if fields]
+
 
 class ElderCreateForm(ElderForm):
     contact_name = forms.CharField(label=_("紧急联系人"), max_length=50, required=False)
     contact_relation = forms.CharField(label=_("与老人关系"), max_length=20, required=False)
     contact_phone = forms.CharField(label=_("紧急联系人电话"), max_length=20, required=False)
+
+    groups = [*ElderForm.groups, (_("紧急联系人"), ["contact_name", "contact_relation", "contact_phone"])]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_name"].label = _("联系人姓名")
+        self.fields["contact_phone"].label = _("联系人电话")
+        self.fields["contact_relation"].widget.attrs.update({"placeholder": _("例如：儿子、女儿、邻居")})
+        self.fields["contact_phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
 
     def apply_errors(self, exc: FieldErrors) -> None:
         contacts = exc.errors.pop("contacts", [])
@@ -60,6 +100,8 @@ class ElderCreateForm(ElderForm):
 class ElderEditForm(ElderForm):
     """Editing never pre-fills the sensitive fields (that would reveal them without a
     logged reason): left empty, they stay as they are."""
+
+    partial = True
 
     def __init__(self, *args: Any, elder: Elder, **kwargs: Any):
         super().__init__(*args, **kwargs)

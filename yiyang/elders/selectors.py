@@ -51,7 +51,8 @@ def elder_list_for(user: Any, filters: ElderFilters | None = None) -> QuerySet[E
         f = _route_search_box(f)
     if f.region:
         code = normalize_code(f.region)
-        qs = qs.filter(region_subtree_q(prefix_of(code)) if code.isdigit() and len(code) == 12 else region_subtree_q("x"))
+        # Not a region code at all: nothing matches (an empty page, not an error).
+        qs = qs.filter(region_subtree_q(prefix_of(code))) if code.isdigit() and len(code) == 12 else qs.none()
     if f.active is not None:
         qs = qs.filter(active=f.active)
     if f.name:

@@ -13,7 +13,7 @@ from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
 from yiyang.core.identifiers import IdentifierError, normalize_phone
 from yiyang.core.models import AccessLog
 from yiyang.elders import events
-from yiyang.elders.models import Consent, Elder, ElderCategory, EmergencyContact
+from yiyang.elders.models import Consent, Elder, ElderCategory, EmergencyContact, LivingSituation
 from yiyang.elders.validation import FIELD_LABELS, CleanElder, Lookups, clean_elder_fields
 
 ID_CTX, PHONE_CTX, ADDRESS_CTX, CONTACT_PHONE_CTX = "elder.id_number", "elder.phone", "elder.address", "contact.phone"
@@ -27,16 +27,21 @@ def _check_region(actor: Any, clean: CleanElder, errors: dict[str, list[str]], c
         raise access.ForbiddenError()
 
 
-def _check_duplicate(clean: CleanElder, errors: dict[str, list[str]], *, exclude_pk: Any = None) -> str | None:
+def _check_duplicate(
+    actor: Any, clean: CleanElder, errors: dict[str, list[str]], *, exclude_pk: Any = None
+) -> str | None:
     if clean.id is None:
         return None
     bidx = pii.blind_index(clean.id.value, ID_CTX)
     qs = Elder.objects.filter(id_number_bidx=bidx)
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
-    other = qs.values_list("region__name", flat=True).first()
+    other = qs.values_list("region_id", "region__name").first()
     if other is not None:
-        errors.setdefault("id_number", []).append(f"该身份证号已登记（{other}），请勿重复建档")
+        # One person, one archive: say that it exists, but name where only inside the
+        # caller's jurisdiction (where an elder lives outside it is not theirs to know).
+        where = f"（{other[1]}）" if access.in_jurisdiction(actor, other[0]) else ""
+        errors.setdefault("id_number", []).append(f"该身份证号已登记{where}，请勿重复建档")
     return bidx
 
 
@@ -47,7 +52,7 @@ def elder_register(
     """Register one elder. ``data`` holds raw field values (see validation.FIELD_LABELS)."""
     clean, errors = clean_elder_fields(data, Lookups.load())
     _check_region(actor, clean, errors, access.ELDER_CREATE)
-    bidx = _check_duplicate(clean, errors)
+    bidx = _check_duplicate(actor, clean, errors)
     contact_rows = _clean_contacts(contacts or [], errors)
     if errors:
         raise FieldErrors(errors)
@@ -74,6 +79,8 @@ def elder_register(
         type=events.REGISTERED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
         payload={"source": source, "categories": [c.code for c in clean.categories], "contacts": len(contact_rows)},
     )
+    from yiyang.entitlements.services import entitlements_refresh_for_elder
+    entitlements_refresh_for_elder(elder, cause="elder", actor=actor)
     return elder
 
 
@@ -101,6 +108,14 @@ def _clean_contacts(contacts: list[dict[str, Any]], errors: dict[str, list[str]]
     return rows
 
 
+def _shown(field: str, value: Any) -> str:
+    if field == "living_situation":
+        return str(LivingSituation(value).label) if value else ""
+    if field == "hukou_local":
+        return "本地户籍" if value else "非本地户籍"
+    return value
+
+
 @transaction.atomic
 def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_version: int | None = None) -> Elder:
     """Change the fields present in ``data``. A stale ``expected_version`` (someone else
@@ -115,7 +130,7 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         raise ApplicationError("该老年人已注销，请先恢复在册再修改", code="inactive")
     clean, errors = clean_elder_fields(data, Lookups.load(), partial=True)
     _check_region(actor, clean, errors, access.ELDER_UPDATE)
-    bidx = _check_duplicate(clean, errors, exclude_pk=elder.pk) if "id_number" in data else None
+    bidx = _check_duplicate(actor, clean, errors, exclude_pk=elder.pk) if "id_number" in data else None
     if errors:
         raise FieldErrors(errors)
 
@@ -151,14 +166,17 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         update_fields.append("region")
     for f in ("living_situation", "hukou_local", "notes"):
         if f in data:
-            change(f, getattr(clean, f), getattr(elder, f))
+            if getattr(clean, f) != getattr(elder, f):
+                # The timeline shows words a person reads, not stored codes.
+                changes[FIELD_LABELS[f]] = {"from": _shown(f, getattr(elder, f)), "to": _shown(f, getattr(clean, f))}
             setattr(elder, f, getattr(clean, f))
             update_fields.append(f)
     if "categories" in data:
-        old = sorted(elder.categories.values_list("code", flat=True))
-        new = sorted(c.code for c in clean.categories)
-        if old != new:
-            changes[FIELD_LABELS["categories"]] = {"from": old, "to": new}
+        old = dict(elder.categories.values_list("code", "name"))
+        new = {c.code: c.name for c in clean.categories}
+        if sorted(old) != sorted(new):
+            changes[FIELD_LABELS["categories"]] = {"from": "、".join(old.values()), "to": "、".join(new.values()),
+                                                   "from_codes": sorted(old), "to_codes": sorted(new)}
             ElderCategory.objects.filter(elder=elder).delete()
             ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in clean.categories])
     if not changes:
@@ -169,6 +187,8 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         type=events.UPDATED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
         payload={"changes": changes, "version": elder.version},
     )
+    from yiyang.entitlements.services import entitlements_refresh_for_elder
+    entitlements_refresh_for_elder(elder, cause="elder", actor=actor)
     return elder
 
 

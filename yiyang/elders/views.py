@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from yiyang.core import access
+from yiyang.core import access, pii
 from yiyang.core.events import event_label
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.htmx import client_ip, is_htmx
@@ -29,7 +32,7 @@ from yiyang.elders.forms import (
     community_choices,
     initial_from_elder,
 )
-from yiyang.elders.importing import COLUMNS, elders_import
+from yiyang.elders.importing import COLUMNS, REQUIRED, elders_import
 from yiyang.elders.models import Category, Elder, LivingSituation
 from yiyang.elders.services import REVEALABLE
 
@@ -39,6 +42,8 @@ def _elder_or_404(request: HttpRequest, elder_id: uuid.UUID, capability: str = a
         return access.access_elder(request.user, elder_id, capability)
     except NotFoundError:
         raise Http404 from None
+    except ForbiddenError as exc:  # inside the jurisdiction, but not for this role
+        raise PermissionDenied(exc.message) from None
 
 
 def _forbidden(request: HttpRequest, exc: ForbiddenError) -> HttpResponse:
@@ -66,7 +71,11 @@ def elder_list(request: HttpRequest) -> HttpResponse:
         "categories": Category.objects.all(), "living_choices": LivingSituation.choices,
         "can_create": access.has_capability(request.user, access.ELDER_CREATE),
     }
-    template = "elders/_list_results.html" if is_htmx(request) and g.get("partial") else "elders/list.html"
+    # The live search swaps #results only; the pushed URL stays a full page (reload, back button,
+    # htmx's history restore all get the whole page).
+    partial = (is_htmx(request) and request.headers.get("HX-Target") == "results"
+               and not request.headers.get("HX-History-Restore-Request"))
+    template = "elders/_list_results.html" if partial else "elders/list.html"
     return render(request, template, context)
 
 
@@ -107,9 +116,9 @@ def elder_create(request: HttpRequest) -> HttpResponse:
         except FieldErrors as exc:
             form.apply_errors(exc)
         else:
-            messages.success(request, f"已为 {elder.name} 建档")
+            messages.success(request, gettext("已为 %(name)s 建档") % {"name": elder.name})
             return redirect("elders:detail", elder_id=elder.pk)
-    return render(request, "elders/form.html", {"form": form, "title": "登记老年人"},
+    return render(request, "elders/form.html", {"form": form, "title": gettext("登记老年人")},
                   status=400 if form.errors else 200)
 
 
@@ -128,9 +137,9 @@ def elder_edit(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "档案已保存")
+            messages.success(request, gettext("档案已保存"))
             return redirect("elders:detail", elder_id=elder.pk)
-    return render(request, "elders/form.html", {"form": form, "elder": elder, "title": f"修改档案：{elder.name}"},
+    return render(request, "elders/form.html", {"form": form, "elder": elder, "title": gettext("修改档案：%(name)s") % {"name": elder.name}},
                   status=400 if form.errors else 200)
 
 
@@ -145,12 +154,19 @@ def elder_deactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
             raise FieldErrors({"reason": ["请选择注销原因"]})
         services.elder_deactivate(actor=request.user, elder=elder, reason=form.cleaned_data["reason"],
                                   note=form.cleaned_data["note"])
-        messages.success(request, f"{elder.name} 已注销（档案保留）")
+        messages.success(request, gettext("%(name)s 已注销（档案保留）") % {"name": elder.name})
     except ForbiddenError as exc:
         return _forbidden(request, exc)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _error_text(exc))
     return redirect("elders:detail", elder_id=elder.pk)
+
+
+def _error_text(exc: ApplicationError) -> str:
+    """After a redirect there is no form to hang field errors on: put them in the message."""
+    if isinstance(exc, FieldErrors):
+        return "；".join(m for ms in exc.errors.values() for m in ms) or exc.message
+    return exc.message
 
 
 @login_required
@@ -160,7 +176,7 @@ def elder_reactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     try:
         access.require_capability(request.user, access.ELDER_DEACTIVATE)
         services.elder_reactivate(actor=request.user, elder=elder, note=request.POST.get("note", ""))
-        messages.success(request, f"{elder.name} 已恢复在册")
+        messages.success(request, gettext("%(name)s 已恢复在册") % {"name": elder.name})
     except ForbiddenError as exc:
         return _forbidden(request, exc)
     except ApplicationError as exc:
@@ -180,8 +196,8 @@ def elder_reveal(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     except ForbiddenError as exc:
         return _forbidden(request, exc)
     except FieldErrors as exc:
-        return render(request, "elders/_reveal.html", {"elder": elder, "errors": exc.errors,
-                                                       "revealable": REVEALABLE}, status=422)
+        return render(request, "elders/_reveal.html", {"elder": elder, "errors": exc.errors, "revealable": REVEALABLE,
+                                                       "purpose": request.POST.get("purpose", "")}, status=422)
     return render(request, "elders/_revealed.html", {"elder": elder, "values": values, "labels": REVEALABLE})
 
 
@@ -210,11 +226,11 @@ def contact_add(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     if form.is_valid():
         try:
             services.contact_add(actor=request.user, elder=elder, **form.cleaned_data)
-            messages.success(request, "已添加紧急联系人")
+            messages.success(request, gettext("已添加紧急联系人"))
         except FieldErrors as exc:
             messages.error(request, "；".join(m for ms in exc.errors.values() for m in ms))
     else:
-        messages.error(request, "请填写联系人姓名和电话")
+        messages.error(request, gettext("请填写联系人姓名和电话"))
     return redirect(reverse("elders:detail", args=[elder.pk]) + "#contacts")
 
 
@@ -222,8 +238,11 @@ def contact_add(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def contact_remove(request: HttpRequest, elder_id: uuid.UUID, contact_id: int) -> HttpResponse:
     elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
-    services.contact_remove(actor=request.user, elder=elder, contact_id=contact_id)
-    messages.success(request, "已删除紧急联系人")
+    try:
+        services.contact_remove(actor=request.user, elder=elder, contact_id=contact_id)
+    except NotFoundError:  # not this elder's contact
+        raise Http404 from None
+    messages.success(request, gettext("已删除紧急联系人"))
     return redirect(reverse("elders:detail", args=[elder.pk]) + "#contacts")
 
 
@@ -236,7 +255,7 @@ def consent_grant(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         if not form.is_valid():
             raise FieldErrors({"purpose": ["请填写授权用途和表示同意的人"]})
         services.consent_grant(actor=request.user, elder=elder, **form.cleaned_data)
-        messages.success(request, "已记录授权同意")
+        messages.success(request, gettext("已记录授权同意"))
     except ApplicationError as exc:
         detail = "；".join(m for ms in exc.errors.values() for m in ms) if isinstance(exc, FieldErrors) else ""
         messages.error(request, detail or exc.message)
@@ -247,14 +266,26 @@ def consent_grant(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def consent_withdraw(request: HttpRequest, elder_id: uuid.UUID, consent_id: int) -> HttpResponse:
     elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
-    services.consent_withdraw(actor=request.user, elder=elder, consent_id=consent_id)
-    messages.success(request, "已撤回授权")
+    try:
+        services.consent_withdraw(actor=request.user, elder=elder, consent_id=consent_id)
+    except NotFoundError:  # not this elder's consent, or already withdrawn
+        raise Http404 from None
+    messages.success(request, gettext("已撤回授权"))
     return redirect(reverse("elders:detail", args=[elder.pk]) + "#consents")
 
 
+UPLOAD_CTX = "elders.import_upload"
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+
+
 def _upload_dir() -> Path:
+    """Uploaded files waiting for confirmation; unconfirmed ones are removed after a day."""
     path = Path(settings.VAR_DIR) / "imports"
     path.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+    for stale in path.iterdir():
+        if stale.is_file() and stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
     return path
 
 
@@ -274,18 +305,19 @@ def elder_import(request: HttpRequest) -> HttpResponse:
             raise Http404 from None
         matches = list(_upload_dir().glob(f"{token}__*"))
         if not matches:
-            messages.error(request, "上传的文件已过期，请重新上传")
+            messages.error(request, gettext("上传的文件已过期，请重新上传"))
             return redirect("elders:import")
         path = matches[0]
         file_name = path.name.split("__", 1)[1]
         try:
-            report = elders_import(actor=request.user, data=path.read_bytes(), file_name=file_name)
+            data = pii.decrypt_bytes(path.read_bytes(), UPLOAD_CTX)
+            report = elders_import(actor=request.user, data=data, file_name=file_name)
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect("elders:import")
         if report.committed:
             path.unlink(missing_ok=True)
-            messages.success(request, f"导入成功：{report.valid} 位老年人已建档")
+            messages.success(request, gettext("导入成功：%(n)s 位老年人已建档") % {"n": report.valid})
             return redirect(reverse("elders:list"))
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -298,6 +330,7 @@ def elder_import(request: HttpRequest) -> HttpResponse:
         else:
             if report.ok:
                 token = str(uuid.uuid4())
-                (_upload_dir() / f"{token}__{name}").write_bytes(data)
+                # The waiting file holds ID numbers and phones: encrypted on disk like the database.
+                (_upload_dir() / f"{token}__{name}").write_bytes(pii.encrypt_bytes(data, UPLOAD_CTX))
     return render(request, "elders/import.html", {"form": form, "report": report, "token": token,
-                                                  "columns": COLUMNS})
+                                                  "columns": COLUMNS, "required": REQUIRED})

@@ -13,7 +13,7 @@ def key(n: int) -> str:
 
 @pytest.fixture
 def keys(settings):
-    def use(value: str, blind: str = ""):
+    def use(value: str, blind: str = key(7)):
         settings.FIELD_KEYS = value
         settings.BLIND_INDEX_KEY = blind
         pii.keyring.cache_clear()
@@ -55,7 +55,7 @@ def test_key_rotation_old_values_still_readable(keys):
     assert new[0] == 2 and old[0] == 1
     assert pii.decrypt(old, "elder.phone") == pii.decrypt(new, "elder.phone") == "13800138000"
     assert pii.needs_rotation(old) and not pii.needs_rotation(new)
-    # The blind index is derived from the oldest key, so rotation does not change it.
+    # The blind index has its own key, so rotation does not change it.
     assert pii.blind_index("13800138000", "elder.phone") == index_before
 
 
@@ -75,6 +75,13 @@ def test_blind_index_is_keyed_and_scoped(keys):
     keys(f"1:{key(1)}", blind=key(9))
     assert a != pii.blind_index("13800138000", "elder.phone")
     assert len(a) == 32
+
+
+def test_file_encryption(keys):
+    keys(f"1:{key(1)}")
+    blob = pii.encrypt_bytes("姓名,身份证号\n".encode(), "import.upload")
+    assert "身份证号".encode() not in blob
+    assert pii.decrypt_bytes(blob, "import.upload").decode() == "姓名,身份证号\n"
 
 
 def test_bad_key_configuration(keys):

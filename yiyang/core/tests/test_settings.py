@@ -18,9 +18,16 @@ def test_production_without_keys_refuses_to_start(tmp_path):
     assert "YIYANG_SECRET_KEY" in out.stderr
 
 
-def test_production_with_keys_starts(tmp_path):
+def test_production_without_blind_index_key_refuses_to_start(tmp_path):
     out = _run({"YIYANG_ENV": "production", "YIYANG_SECRET_KEY": "x" * 50,
                 "YIYANG_FIELD_KEY": "1:" + "A" * 43 + "="}, tmp_path)
+    assert out.returncode != 0
+    assert "YIYANG_BLIND_INDEX_KEY" in out.stderr
+
+
+def test_production_with_keys_starts(tmp_path):
+    out = _run({"YIYANG_ENV": "production", "YIYANG_SECRET_KEY": "x" * 50,
+                "YIYANG_FIELD_KEY": "1:" + "A" * 43 + "=", "YIYANG_BLIND_INDEX_KEY": "B" * 43 + "="}, tmp_path)
     assert out.returncode == 0, out.stderr
     assert not (tmp_path / "field_key").exists()
 

@@ -45,7 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, elders: int, seed: int, reset: bool, **options):
         started = time.monotonic()
         if reset:
-            call_command("flush", interactive=False, verbosity=0)
+            self._reset_database()
         call_command("migrate", interactive=False, verbosity=0)
         if Region.objects.filter(code=DISTRICT).exists() and User.objects.filter(username="district_admin").exists():
             self.stdout.write("演示数据已存在，直接使用（重新生成：yiyang demo --reset）。")
@@ -105,11 +105,36 @@ class Command(BaseCommand):
                                    source="demo")
             if not report.committed:
                 raise RuntimeError(f"demo import failed: {[str(e) for e in report.errors[:5]]}")
+            for line in self._domain_demos(seed):
+                self.stdout.write(line)
             # A few consent records, written through the service like a worker would.
             worker = User.objects.get(username=f"worker_{communities[0].code}")
             for elder in Elder.objects.filter(region=communities[0]).order_by("name")[:10]:
                 elder_services.consent_grant(actor=worker, elder=elder, purpose=Consent.Purpose.REGISTRATION,
                                              granted_by=elder.name, evidence="纸质签字单")
+
+    def _reset_database(self) -> None:
+        """Drop everything and migrate again, so the shipped data migrations (categories,
+        questionnaire, benefit rules) run again too — ``flush`` would leave them empty."""
+        from django.db import connection
+
+        if connection.vendor == "sqlite":
+            path = Path(connection.settings_dict["NAME"])
+            connection.close()
+            for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                p.unlink(missing_ok=True)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+
+    def _domain_demos(self, seed: int) -> list[str]:
+        """Each domain builds its own demo data on top of the registry, in this order
+        (entitlements last: they read assessments)."""
+        from yiyang.assessments.demo import demo_build as assessments_demo
+        from yiyang.entitlements.demo import demo_build as entitlements_demo
+        from yiyang.surveys.demo import demo_build as surveys_demo
+
+        return [build(seed=seed) for build in (assessments_demo, surveys_demo, entitlements_demo)]
 
     def _print_logins(self) -> None:
         meilin = Region.objects.filter(code="440304006001").first()

@@ -23,13 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
         parser.add_argument("--json", action="store_true", help="以 JSON 输出检查结果")
 
+    def run_import(self, *, data: bytes, file_name: str, dry_run: bool):
+        return elders_import(actor=None, data=data, file_name=file_name, dry_run=dry_run, source="cli")
+
     def handle(self, *args, file: str, dry_run: bool, json: bool, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"找不到文件：{file}")
         try:
-            report = elders_import(actor=None, data=path.read_bytes(), file_name=path.name, dry_run=dry_run,
-                                   source="cli")
+            report = self.run_import(data=path.read_bytes(), file_name=path.name, dry_run=dry_run)
         except ApplicationError as exc:
             if json:
                 self.stdout.write(_dumps({"rows": 0, "valid": 0, "errors": [{"row": 0, "column": "",

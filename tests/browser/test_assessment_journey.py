@@ -1,0 +1,83 @@
+"""Issue 3's journey: a worker assesses an elder with a second assessor (who co-signs on the
+same phone), and the elder's page shows the new ability level and what it entitles to."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.browser.conftest import screenshot
+from tests.browser.test_journeys import log_in
+from yiyang.accounts.models import Role
+from yiyang.assessments.models import Assessment
+from yiyang.assessments.scoring import ITEMS
+
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: the shipped data migrations (categories, questionnaire, benefit
+    # rules) are put back for this transactional test.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def test_worker_assesses_with_two_assessors_and_sees_level_and_entitlements(page_factory):
+    factories.load_tree()
+    worker = factories.make_user("worker_meijing", Role.COMMISSIONER, factories.COMMUNITY_A, full_name="李专员")
+    factories.make_user("worker_meijing2", Role.COMMISSIONER, factories.COMMUNITY_A, full_name="陈评估员")
+    elder = factories.make_elder(worker, name="王秀英", categories=["subsistence"])
+    page = page_factory("phone")
+    log_in(page, "worker_meijing")
+
+    page.goto(f"/elders/{elder.pk}/")
+    ability = page.locator("#ability")
+    expect(ability).to_contain_text("尚未按 GB/T 42195—2022 评估")
+    care = page.locator("#ent-disability_care_subsidy")
+    expect(care).to_have_attribute("data-status", "maybe")  # the level is what is missing
+    ability.get_by_role("link", name="开始评估").click()
+
+    expect(page.get_by_role("heading", name=re.compile("开始能力评估"))).to_be_visible()
+    co = page.get_by_label("第二评估员")
+    co.select_option(co.locator("option", has_text="陈评估员").get_attribute("value"))
+    page.locator("main").get_by_role("button", name="开始").click()
+
+    expect(page.get_by_role("heading", name=re.compile("老年人能力评估"))).to_be_visible()
+    expect(page.locator("main")).to_contain_text("陈评估员")
+    page.get_by_label("信息提供者姓名").fill("王明")
+    # Self-care fully dependent (B.1 = 0), everything else able: total 58 → level 2.
+    for item in ITEMS:
+        score = 0 if item.dimension == "B.1" else item.max_score
+        page.locator(f"input[name='{item.code}'][value='{score}']").check()
+    screenshot(page, "11-assessment-form")
+    page.get_by_role("button", name="提交评估").click()
+
+    expect(page.locator("#status")).to_have_text("已提交")
+    expect(page.locator("#result")).to_contain_text("2级 · 能力中度受损（中度失能）")
+    expect(page.locator("#result")).to_contain_text("58")
+    # The second assessor signs on the same phone; a wrong password is refused first.
+    page.get_by_label("第二评估员密码").fill("not-the-password")
+    page.get_by_role("button", name="签字确认").click()
+    expect(page.locator(".messages")).to_contain_text("签字失败")
+    page.get_by_label("第二评估员密码").fill(factories.PASSWORD)
+    page.get_by_role("button", name="签字确认").click()
+
+    expect(page).to_have_url(re.compile(rf"/elders/{elder.pk}/$"))
+    expect(page.locator("#ability")).to_contain_text("2级 · 能力中度受损（中度失能）")
+    expect(page.locator("#ability")).to_contain_text("58/90")
+    care = page.locator("#ent-disability_care_subsidy")
+    expect(care).to_have_attribute("data-status", "entitled")
+    expect(care).to_contain_text("经济困难失能老年人护理补贴")
+    # Mark it explained to the elder (htmx): the timeline will carry it.
+    care.get_by_role("button", name="已向老人讲解").click()
+    expect(page.locator("#ent-disability_care_subsidy")).to_contain_text("已记录")
+    screenshot(page, "12-elder-after-assessment")
+
+    a = Assessment.objects.get(elder=elder)
+    assert a.status == "confirmed" and a.level == 2 and a.total == 58
+    assert sorted(x.name for x in a.assessor_links.all()) == ["李专员", "陈评估员"]
+    page.goto(f"/elders/{elder.pk}/timeline/")
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("能力评估确认")
+    expect(timeline).to_contain_text("经济困难失能老年人护理补贴")

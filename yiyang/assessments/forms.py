@@ -1,0 +1,99 @@
+"""Forms of the assessment pages: they collect input; rules live in scoring/services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from yiyang.accounts.models import User
+from yiyang.assessments.models import Assessment
+from yiyang.assessments.scoring import DIMENSIONS, ITEMS
+from yiyang.assessments.services import HEALTH_PROBLEMS, RISK_EVENTS
+from yiyang.core import access
+
+RISK_CHOICES = [(0, "无"), (1, "1次"), (2, "2次"), (3, "3次及以上")]
+
+
+def co_assessor_choices(user: Any, region_code: str) -> list[tuple[str, str]]:
+    """Staff who may assess in this community: accounts bound to the community or one of
+    its ancestors, with an assessment role."""
+    ancestors = [region_code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+    candidates = (User.objects.filter(is_active=True, region_id__in=ancestors).exclude(pk=user.pk)
+                  .select_related("region").order_by("-region_id", "username"))  # nearest first
+    return [("", "—")] + [
+        (str(u.pk), f"{u.display_name}（{u.get_role_display()}·{u.region.name}）")
+        for u in candidates[:500] if access.has_capability(u, access.ASSESSMENT_CREATE)
+    ]
+
+
+class StartForm(forms.Form):
+    reason = forms.ChoiceField(label=_("评估原因"), choices=Assessment.Reason.choices)
+    assessed_on = forms.DateField(label=_("评估基准日期"),
+                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    co_assessor = forms.ChoiceField(label=_("第二评估员"), required=False)
+
+    def __init__(self, *args: Any, user: Any, elder: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["co_assessor"].choices = co_assessor_choices(user, elder.region_id)
+
+
+class AssessmentForm(forms.Form):
+    """The 26 items (radio buttons with the standard's wording) and part A."""
+
+    information_provider = forms.CharField(label=_("信息提供者姓名"), required=False, max_length=50)
+    provider_relation = forms.CharField(label=_("与老人的关系"), required=False, max_length=20)
+    diagnoses = forms.CharField(label=_("疾病诊断"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    medications = forms.CharField(label=_("用药情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    diagnosed_dementia_or_mental_disorder = forms.BooleanField(
+        label=_("已确诊痴呆（F00–F03）或经精神科医师确诊的其他精神和行为障碍（F04–F99）"), required=False)
+    health_problems = forms.MultipleChoiceField(label=_("健康相关问题"), required=False,
+                                                choices=list(HEALTH_PROBLEMS.items()),
+                                                widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for key, label in RISK_EVENTS.items():
+            self.fields[f"risk_{key}"] = forms.TypedChoiceField(
+                label=label, choices=RISK_CHOICES, coerce=int, initial=0, widget=forms.RadioSelect)
+        for item in ITEMS:
+            self.fields[item.code] = forms.TypedChoiceField(
+                label=f"{item.code} {item.name}", help_text=item.description, required=False, coerce=int,
+                empty_value=None, widget=forms.RadioSelect,
+                choices=[(score, f"{score}分：{text}") for score, text in sorted(item.options.items(), reverse=True)],
+            )
+
+    def item_groups(self) -> list[tuple[Any, list[Any]]]:
+        return [(d, [self[i.code] for i in ITEMS if i.dimension == d.code]) for d in DIMENSIONS]
+
+    def risk_fields(self) -> list[Any]:
+        return [self[f"risk_{k}"] for k in RISK_EVENTS]
+
+    def items(self) -> dict[str, int | None]:
+        return {i.code: self.cleaned_data.get(i.code) for i in ITEMS}
+
+    def part_a(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "information_provider": d.get("information_provider", ""), "provider_relation": d.get("provider_relation", ""),
+            "diagnoses": d.get("diagnoses", ""), "medications": d.get("medications", ""),
+            "diagnosed_dementia_or_mental_disorder": d.get("diagnosed_dementia_or_mental_disorder", False),
+            "health_problems": d.get("health_problems", []),
+            "risk_events": {k: d.get(f"risk_{k}", 0) or 0 for k in RISK_EVENTS},
+        }
+
+    @staticmethod
+    def initial_from(answers: dict[str, Any]) -> dict[str, Any]:
+        initial: dict[str, Any] = dict(answers.get("items", {}))
+        for k in ("information_provider", "provider_relation", "diagnoses", "medications",
+                  "diagnosed_dementia_or_mental_disorder", "health_problems"):
+            if k in answers:
+                initial[k] = answers[k]
+        for k, v in (answers.get("risk_events") or {}).items():
+            initial[f"risk_{k}"] = v
+        return initial
+
+
+class CoSignForm(forms.Form):
+    password = forms.CharField(label=_("第二评估员密码"), widget=forms.PasswordInput(attrs={"autocomplete": "off"}))

@@ -1,0 +1,218 @@
+"""Assessment pages: start, the 26-item form, submit, co-sign/confirm, print, due list."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from yiyang.accounts.models import User
+from yiyang.accounts.services import user_authenticate
+from yiyang.assessments import selectors, services
+from yiyang.assessments.forms import AssessmentForm, CoSignForm, StartForm
+from yiyang.assessments.models import Assessment
+from yiyang.assessments.scoring import DIMENSIONS, ITEMS, LEVEL_NAMES, RULE_TEXT
+from yiyang.core import access
+from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
+from yiyang.core.htmx import client_ip
+from yiyang.core.models import AccessLog
+
+
+def _get(request: HttpRequest, assessment_id: uuid.UUID, capability: str = access.ASSESSMENT_VIEW) -> Assessment:
+    try:
+        return access.access_assessment(request.user, assessment_id, capability)
+    except NotFoundError:
+        raise Http404 from None
+
+
+def _forbidden(request: HttpRequest, exc: ForbiddenError) -> HttpResponse:
+    return render(request, "core/forbidden.html", {"message": exc.message}, status=403)
+
+
+@login_required
+def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    try:
+        elder = access.access_elder(request.user, elder_id, access.ASSESSMENT_CREATE)
+    except NotFoundError:
+        raise Http404 from None
+    except ForbiddenError as exc:
+        return _forbidden(request, exc)
+    form = StartForm(request.POST or None, user=request.user, elder=elder,
+                     initial={"assessed_on": timezone.localdate(),
+                              "reason": "regular" if selectors.current_assessment(elder) else "first"})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        co = User.objects.filter(pk=d["co_assessor"]).first() if d["co_assessor"] else None
+        try:
+            a = services.assessment_start(actor=request.user, elder=elder, reason=d["reason"],
+                                          assessed_on=d["assessed_on"], co_assessor=co)
+        except FieldErrors as exc:
+            for field, msgs in exc.errors.items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("assessments:edit", assessment_id=a.pk)
+    return render(request, "assessments/start.html", {"form": form, "elder": elder},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def assessment_edit(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
+    a = _get(request, assessment_id, access.ASSESSMENT_CREATE) if request.method == "POST" else _get(request, assessment_id)
+    if a.status != Assessment.Status.DRAFT:
+        return redirect("assessments:detail", assessment_id=a.pk)
+    if not access.has_capability(request.user, access.ASSESSMENT_CREATE):
+        return _forbidden(request, ForbiddenError())
+    if request.method == "GET":
+        services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.REVEAL,
+                                       purpose="填写能力评估", remote_addr=client_ip(request))
+    form = AssessmentForm(request.POST or None, initial=AssessmentForm.initial_from(a.answers))
+    missing: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            a = services.assessment_record(actor=request.user, assessment=a, items=form.items(),
+                                           part_a=form.part_a())
+            if "submit" in request.POST:
+                a = services.assessment_submit(actor=request.user, assessment=a)
+                messages.success(request, f"评估已提交：总分 {a.total}，{a.level_name}。请第二评估员确认。")
+                return redirect("assessments:detail", assessment_id=a.pk)
+            messages.success(request, "已保存草稿")
+            return redirect("assessments:edit", assessment_id=a.pk)
+        except FieldErrors as exc:
+            for field, msgs in exc.errors.items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+    answered = a.answers.get("items", {})
+    missing = [f"{i.code} {i.name}" for i in ITEMS if i.code not in answered]
+    return render(request, "assessments/form.html", {
+        "a": a, "form": form, "missing": missing, "assessors": a.assessor_links.all(),
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def assessment_detail(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
+    a = _get(request, assessment_id)
+    answers = a.answers
+    services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.REVEAL,
+                                   purpose="查看评估记录", remote_addr=client_ip(request))
+    items = answers.get("items", {})
+    groups = [(d, [(i, items.get(i.code), i.options.get(items.get(i.code), "")) for i in ITEMS
+                   if i.dimension == d.code]) for d in DIMENSIONS]
+    links = list(a.assessor_links.select_related("user"))
+    user = request.user
+    can_confirm = a.status == Assessment.Status.SUBMITTED and (
+        any(x.user_id == user.pk and x.user_id != a.submitted_by_id for x in links)
+        or access.has_capability(user, access.ASSESSMENT_CONFIRM))
+    co_signer = next((x.user for x in links if x.user_id and x.user_id != a.submitted_by_id), None)
+    return render(request, "assessments/detail.html", {
+        "a": a, "answers": answers, "groups": groups, "assessors": links,
+        "dim_rows": [(d, a.dimensions[d.code]) for d in DIMENSIONS],
+        "rules": [RULE_TEXT.get(r, r) for r in answers.get("rules_applied", [])],
+        "can_confirm": can_confirm, "co_signer": co_signer,
+        "cosign_form": CoSignForm() if a.status == Assessment.Status.SUBMITTED and co_signer else None,
+        "level_names": LEVEL_NAMES,
+    })
+
+
+@login_required
+@require_POST
+def assessment_confirm(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
+    """Confirm as the logged-in user, or — both assessors at the elder's home with one
+    phone — the second assessor co-signs here with their own password."""
+    a = _get(request, assessment_id)
+    actor = request.user
+    if request.POST.get("password"):
+        co = next((x.user for x in a.assessor_links.select_related("user")
+                   if x.user_id and x.user_id != a.submitted_by_id), None)
+        if co is None:
+            messages.error(request, "没有可签字的第二评估员")
+            return redirect("assessments:detail", assessment_id=a.pk)
+        try:
+            actor = user_authenticate(request=request, username=co.username, password=request.POST["password"])
+        except ApplicationError as exc:
+            messages.error(request, f"第二评估员签字失败：{exc.message}")
+            return redirect("assessments:detail", assessment_id=a.pk)
+    try:
+        a = services.assessment_confirm(actor=actor, assessment=a)
+    except ForbiddenError as exc:
+        messages.error(request, exc.message)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"评估已确认：{a.level_name}（有效期至 {a.valid_until:%Y-%m-%d}）")
+        return redirect("elders:detail", elder_id=a.elder_id)
+    return redirect("assessments:detail", assessment_id=a.pk)
+
+
+@login_required
+@require_POST
+def assessment_cancel(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
+    a = _get(request, assessment_id, access.ASSESSMENT_CREATE)
+    try:
+        services.assessment_cancel(actor=request.user, assessment=a, note=request.POST.get("note", ""))
+        messages.success(request, "评估已作废")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("elders:detail", elder_id=a.elder_id)
+
+
+@login_required
+def assessment_print(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
+    a = _get(request, assessment_id)
+    if a.status != Assessment.Status.CONFIRMED:
+        messages.error(request, "只有已确认的评估可以打印报告")
+        return redirect("assessments:detail", assessment_id=a.pk)
+    services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.PRINT,
+                                   purpose="打印评估报告", remote_addr=client_ip(request))
+    answers = a.answers
+    items = answers.get("items", {})
+    groups = [(d, [(i, items.get(i.code), i.options.get(items.get(i.code), "")) for i in ITEMS
+                   if i.dimension == d.code]) for d in DIMENSIONS]
+    return render(request, "assessments/print.html", {
+        "a": a, "elder": a.elder, "groups": groups, "answers": answers,
+        "dim_rows": [(d, a.dimensions[d.code]) for d in DIMENSIONS],
+        "rules": [RULE_TEXT.get(r, r) for r in answers.get("rules_applied", [])],
+        "assessors": a.assessor_links.all(), "printed_at": timezone.now(), "printed_by": request.user,
+    })
+
+
+@login_required
+def assessments_due(request: HttpRequest) -> HttpResponse:
+    if not access.has_capability(request.user, access.ASSESSMENT_VIEW):
+        return _forbidden(request, ForbiddenError())
+    try:
+        within = max(0, min(365, int(request.GET.get("within", "30"))))
+    except ValueError:
+        within = 30
+    page = Paginator(selectors.elders_due_for_assessment(request.user, within_days=within), 30).get_page(
+        request.GET.get("page"))
+    return render(request, "assessments/due.html", {"page": page, "within": within, "today": timezone.localdate(),
+                                                    "level_names": LEVEL_NAMES})
+
+
+@login_required
+@require_POST
+def assessment_request_immediate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    try:
+        elder = access.access_elder(request.user, elder_id, access.ASSESSMENT_CREATE)
+        a = services.assessment_request_immediate(actor=request.user, elder=elder,
+                                                  note=request.POST.get("note", ""))
+    except NotFoundError:
+        raise Http404 from None
+    except ForbiddenError as exc:
+        return _forbidden(request, exc)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("elders:detail", elder_id=elder_id)
+    messages.success(request, "已登记即时评估需求，该老人已列入待评估名单")
+    return redirect("assessments:edit", assessment_id=a.pk)

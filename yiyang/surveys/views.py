@@ -1,0 +1,104 @@
+"""Survey pages (server-rendered). Thin: access_* → selectors/services → template."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from yiyang.core import access
+from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
+from yiyang.core.htmx import client_ip
+from yiyang.elders.models import Elder
+from yiyang.surveys import forms, selectors, services
+from yiyang.surveys.models import SurveyResponse
+from yiyang.surveys.validation import clean_answers
+
+
+def _elder_or_404(request: HttpRequest, elder_id: uuid.UUID, capability: str) -> Elder:
+    try:
+        return access.access_elder(request.user, elder_id, capability)
+    except NotFoundError:
+        raise Http404 from None
+    except ForbiddenError as exc:  # inside the jurisdiction, but not for this role
+        raise PermissionDenied(exc.message) from None
+
+
+def _response_or_404(request: HttpRequest, response_id: uuid.UUID) -> SurveyResponse:
+    try:
+        return selectors.survey_response_for(request.user, response_id)
+    except NotFoundError:
+        raise Http404 from None
+    except ForbiddenError as exc:
+        raise PermissionDenied(exc.message) from None
+
+
+@login_required
+def survey_form(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    """The field form: one question per card, grouped by section; on error the page comes
+    back with every answer kept and the message under its question."""
+    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    context: dict[str, Any] = {"elder": elder}
+    if not elder.active:
+        context["unavailable"] = "该老年人已注销，不能再做需求调查。"
+        return render(request, "surveys/form.html", context)
+    try:
+        questionnaire = selectors.questionnaire_for_answering(request.POST.get("questionnaire"))
+    except selectors.NoQuestionnaire as exc:
+        context["unavailable"] = exc.message
+        return render(request, "surveys/form.html", context)
+
+    answers: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    surveyed_on = request.POST.get("surveyed_on", timezone.localdate().isoformat())
+    if request.method == "POST":
+        answers = forms.answers_from_post(questionnaire, request.POST)
+        day = forms.parse_day(surveyed_on)
+        if day is None:
+            # Show every problem at once, not the date first and the answers after.
+            errors = {"surveyed_on": ["请填写调查日期（年-月-日）"], **clean_answers(questionnaire, answers).errors}
+        else:
+            try:
+                response = services.survey_submit(actor=request.user, elder=elder, questionnaire=questionnaire,
+                                                  answers=answers, surveyed_on=day, source="form")
+            except FieldErrors as exc:
+                errors = exc.errors
+            except ApplicationError as exc:
+                errors = {"__all__": [exc.message]}
+            else:
+                names = dict(selectors.tag_pairs(response.need_tags))
+                found = "、".join(names.values()) or "暂无服务需求"
+                messages.success(request, f"已保存 {elder.name} 的需求调查：{found}")
+                return redirect("surveys:detail", response_id=response.pk)
+    sections = forms.form_sections(questionnaire, answers, errors)
+    summary = [(s.number, s.question, msg) for _section, states in sections for s in states for msg in s.errors]
+    context.update({
+        "questionnaire": questionnaire, "sections": sections, "errors": errors, "error_summary": summary,
+        "surveyed_on": surveyed_on, "today": timezone.localdate().isoformat(),
+        "date_errors": errors.get("surveyed_on", []), "general_errors": errors.get("__all__", []),
+        "question_count": sum(len(states) for _s, states in sections),
+    })
+    return render(request, "surveys/form.html", context, status=400 if errors else 200)
+
+
+@login_required
+def survey_detail(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
+    """One response in words (grouped like the form), with the need tags it produced. The
+    answers are sensitive: the view is logged."""
+    response = _response_or_404(request, response_id)
+    services.survey_response_log_access(actor=request.user, response=response, purpose="查看需求调查",
+                                        remote_addr=client_ip(request))
+    latest = selectors.elder_latest_survey(response.elder)
+    return render(request, "surveys/detail.html", {
+        "response": response, "elder": response.elder,
+        "need_tags": selectors.tag_pairs(response.need_tags),
+        "groups": selectors.answer_rows(response),
+        "is_latest": latest is not None and latest.pk == response.pk,
+        "can_survey": access.has_capability(request.user, access.ELDER_UPDATE) and response.elder.active,
+    })
