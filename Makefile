@@ -17,7 +17,7 @@ install: $(BIN)/yiyang
 	$(BIN)/yiyang migrate --no-input
 
 demo: install
-	$(BIN)/yiyang demo
+	YIYANG_PORT=$(PORT) $(BIN)/yiyang demo
 	@echo ""
 	@echo "打开 http://127.0.0.1:$(PORT)/ 登录（Ctrl+C 停止）"
 	$(BIN)/yiyang serve --port $(PORT)

@@ -8,6 +8,7 @@ encryption, blind index, events). A second run reuses the database unless --rese
 from __future__ import annotations
 
 import csv
+import os
 import io
 import random
 import time
@@ -138,7 +139,10 @@ class Command(BaseCommand):
 
     def _print_logins(self) -> None:
         meilin = Region.objects.filter(code="440304006001").first()
+        port = os.environ.get("YIYANG_PORT", "8000")
         lines = [
+            "",
+            f"网址：http://127.0.0.1:{port}/ （用 yiyang serve 或 make demo 启动服务）",
             "",
             "演示账号（密码均为 yiyang-demo）：",
             "  city_admin                      市管理员（可进入后台 /admin/）",
