@@ -149,3 +149,23 @@ def screenshot(page, name: str) -> None:
             page.set_viewport_size(VIEWPORTS[viewport])
         page.screenshot(path=str(ARTIFACTS / f"{name}-{viewport}.png"), full_page=True)
     page.set_viewport_size(VIEWPORTS[current])
+
+
+SHIPPED_DATA = (
+    "yiyang.elders.migrations.0002_default_categories",
+    "yiyang.surveys.migrations.0002_default_questionnaire",
+    "yiyang.entitlements.migrations.0002_default_benefits",
+)
+
+
+@pytest.fixture
+def shipped_data(transactional_db):
+    """The data the migrations ship (categories, questionnaire v1, benefit rules). A
+    transactional test's flush empties those tables for the tests after it, so put them back
+    the way the migrations do (each is idempotent)."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in SHIPPED_DATA:
+        importlib.import_module(module).forwards(apps, None)

@@ -17,9 +17,8 @@ from yiyang.assessments.scoring import ITEMS
 
 pytestmark = [
     pytest.mark.browser,
-    # serialized_rollback: the shipped data migrations (categories, questionnaire, benefit
-    # rules) are put back for this transactional test.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("shipped_data"),
 ]
 
 
