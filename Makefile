@@ -29,7 +29,7 @@ serve: install
 system-deps:
 	@bash scripts/system-deps.sh
 
-test: install system-deps test-sqlite test-postgres
+test: install system-deps lint test-sqlite test-postgres
 
 test-sqlite: install
 	$(BIN)/pytest -q

@@ -8,8 +8,8 @@ encryption, blind index, events). A second run reuses the database unless --rese
 from __future__ import annotations
 
 import csv
-import os
 import io
+import os
 import random
 import time
 from pathlib import Path
