@@ -27,9 +27,11 @@ _FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a
 
 @pytest.fixture(scope="session")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found: apt-get install chromium fonts-noto-cjk")
+        # A missing browser is a failure, not a skip: `make test` installs it (scripts/system-deps.sh).
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium fonts-noto-cjk")
     sync_api.expect.set_options(timeout=TIMEOUT_MS)
     # Playwright's sync API parks an asyncio loop in this thread for as long as it runs, and
     # Django then refuses ORM calls from "an async context" although every caller here is
