@@ -22,6 +22,7 @@ from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.htmx import client_ip
 from yiyang.core.models import AccessLog
+from yiyang.core.web import forbidden, form_add_errors
 
 
 def _get(request: HttpRequest, assessment_id: uuid.UUID, capability: str = access.ASSESSMENT_VIEW) -> Assessment:
@@ -31,10 +32,6 @@ def _get(request: HttpRequest, assessment_id: uuid.UUID, capability: str = acces
         raise Http404 from None
 
 
-def _forbidden(request: HttpRequest, exc: ForbiddenError) -> HttpResponse:
-    return render(request, "core/forbidden.html", {"message": exc.message}, status=403)
-
-
 @login_required
 def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     try:
@@ -42,7 +39,7 @@ def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     except NotFoundError:
         raise Http404 from None
     except ForbiddenError as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     form = StartForm(request.POST or None, user=request.user, elder=elder,
                      initial={"assessed_on": timezone.localdate(),
                               "reason": "regular" if selectors.current_assessment(elder) else "first"})
@@ -53,9 +50,7 @@ def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
             a = services.assessment_start(actor=request.user, elder=elder, reason=d["reason"],
                                           assessed_on=d["assessed_on"], co_assessor=co)
         except FieldErrors as exc:
-            for field, msgs in exc.errors.items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
+            form_add_errors(form, exc)
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
@@ -70,7 +65,7 @@ def assessment_edit(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRespo
     if a.status != Assessment.Status.DRAFT:
         return redirect("assessments:detail", assessment_id=a.pk)
     if not access.has_capability(request.user, access.ASSESSMENT_CREATE):
-        return _forbidden(request, ForbiddenError())
+        return forbidden(request, ForbiddenError())
     if request.method == "GET":
         services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.REVEAL,
                                        purpose="填写能力评估", remote_addr=client_ip(request))
@@ -87,9 +82,7 @@ def assessment_edit(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRespo
             messages.success(request, "已保存草稿")
             return redirect("assessments:edit", assessment_id=a.pk)
         except FieldErrors as exc:
-            for field, msgs in exc.errors.items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
+            form_add_errors(form, exc)
         except ApplicationError as exc:
             form.add_error(None, exc.message)
     answered = a.answers.get("items", {})
@@ -189,7 +182,7 @@ def assessment_print(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResp
 @login_required
 def assessments_due(request: HttpRequest) -> HttpResponse:
     if not access.has_capability(request.user, access.ASSESSMENT_VIEW):
-        return _forbidden(request, ForbiddenError())
+        return forbidden(request, ForbiddenError())
     try:
         within = max(0, min(365, int(request.GET.get("within", "30"))))
     except ValueError:
@@ -210,7 +203,7 @@ def assessment_request_immediate(request: HttpRequest, elder_id: uuid.UUID) -> H
     except NotFoundError:
         raise Http404 from None
     except ForbiddenError as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("elders:detail", elder_id=elder_id)

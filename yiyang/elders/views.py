@@ -21,6 +21,7 @@ from yiyang.core import access, pii
 from yiyang.core.events import event_label
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.htmx import client_ip, is_htmx
+from yiyang.core.web import forbidden
 from yiyang.elders import selectors, services
 from yiyang.elders.forms import (
     ConsentForm,
@@ -46,14 +47,10 @@ def _elder_or_404(request: HttpRequest, elder_id: uuid.UUID, capability: str = a
         raise PermissionDenied(exc.message) from None
 
 
-def _forbidden(request: HttpRequest, exc: ForbiddenError) -> HttpResponse:
-    return render(request, "core/forbidden.html", {"message": exc.message}, status=403)
-
-
 @login_required
 def elder_list(request: HttpRequest) -> HttpResponse:
     if not access.has_capability(request.user, access.ELDER_VIEW):
-        return _forbidden(request, ForbiddenError())
+        return forbidden(request, ForbiddenError())
     g = request.GET
     active = {"1": True, "0": False, "all": None}.get(g.get("active", "1"), True)
     filters = selectors.ElderFilters(
@@ -105,7 +102,7 @@ def _timeline_rows(events):
 @login_required
 def elder_create(request: HttpRequest) -> HttpResponse:
     if not access.has_capability(request.user, access.ELDER_CREATE):
-        return _forbidden(request, ForbiddenError())
+        return forbidden(request, ForbiddenError())
     form = ElderCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -126,7 +123,7 @@ def elder_create(request: HttpRequest) -> HttpResponse:
 def elder_edit(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     elder = _elder_or_404(request, elder_id)
     if not access.has_capability(request.user, access.ELDER_UPDATE):
-        return _forbidden(request, ForbiddenError())
+        return forbidden(request, ForbiddenError())
     form = ElderEditForm(request.POST or None, user=request.user, elder=elder, initial=initial_from_elder(elder))
     if request.method == "POST" and form.is_valid():
         try:
@@ -156,7 +153,7 @@ def elder_deactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
                                   note=form.cleaned_data["note"])
         messages.success(request, gettext("%(name)s 已注销（档案保留）") % {"name": elder.name})
     except ForbiddenError as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except ApplicationError as exc:
         messages.error(request, _error_text(exc))
     return redirect("elders:detail", elder_id=elder.pk)
@@ -178,7 +175,7 @@ def elder_reactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         services.elder_reactivate(actor=request.user, elder=elder, note=request.POST.get("note", ""))
         messages.success(request, gettext("%(name)s 已恢复在册") % {"name": elder.name})
     except ForbiddenError as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("elders:detail", elder_id=elder.pk)
@@ -194,7 +191,7 @@ def elder_reveal(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         values = services.elder_reveal(actor=request.user, elder=elder, fields=request.POST.getlist("fields"),
                                        purpose=request.POST.get("purpose", ""), remote_addr=client_ip(request))
     except ForbiddenError as exc:
-        return _forbidden(request, exc)
+        return forbidden(request, exc)
     except FieldErrors as exc:
         return render(request, "elders/_reveal.html", {"elder": elder, "errors": exc.errors, "revealable": REVEALABLE,
                                                        "purpose": request.POST.get("purpose", "")}, status=422)
@@ -213,7 +210,7 @@ def elder_timeline(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 def elder_access_log(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     elder = _elder_or_404(request, elder_id)
     if not access.has_capability(request.user, access.ELDER_ACCESS_LOG):
-        return _forbidden(request, ForbiddenError())
+        return forbidden(request, ForbiddenError())
     page = Paginator(selectors.elder_access_log(elder), 50).get_page(request.GET.get("page"))
     return render(request, "elders/access_log.html", {"elder": elder, "page": page})
 
@@ -294,7 +291,7 @@ def elder_import(request: HttpRequest) -> HttpResponse:
     """Upload → dry-run report → confirm. The file waits under var/imports/ between the
     two steps; the confirm step validates again (all or nothing) before writing."""
     if not access.has_capability(request.user, access.ELDER_IMPORT):
-        return _forbidden(request, ForbiddenError())
+        return forbidden(request, ForbiddenError())
     form = ImportForm(request.POST or None, request.FILES or None)
     report = token = None
     if request.method == "POST" and request.POST.get("token"):
