@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",  # before yiyang.core, whose admin replaces the backend's
     "yiyang.core",
     "yiyang.regions",
     "yiyang.accounts",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yiyang.core.middleware.AccessErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -124,6 +127,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("YIYANG_TEST_SQLITE", "")} if os.environ.get("YIYANG_TEST_SQLITE") else {}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background tasks (django.tasks API, django-tasks backport): rows in this database, run by
+# ``yiyang worker`` (docs/architecture.md, "Tasks and events").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -185,4 +193,10 @@ YIYANG = {
     # Ability assessment (GB/T 42195—2022): how many assessors sign, how long a result is valid.
     "ASSESSORS_REQUIRED": int(os.environ.get("YIYANG_ASSESSORS_REQUIRED", "2")),
     "ASSESSMENT_VALIDITY_MONTHS": int(os.environ.get("YIYANG_ASSESSMENT_VALIDITY_MONTHS", "12")),
+    # Background tasks: attempts before a failed task stays failed, the first retry's wait
+    # (doubling each time, at most an hour), and how long a task may run before a worker
+    # that vanished is presumed dead and the task is made ready again.
+    "TASK_MAX_ATTEMPTS": int(os.environ.get("YIYANG_TASK_MAX_ATTEMPTS", "5")),
+    "TASK_RETRY_BASE_SECONDS": int(os.environ.get("YIYANG_TASK_RETRY_BASE_SECONDS", "30")),
+    "TASK_LEASE_SECONDS": int(os.environ.get("YIYANG_TASK_LEASE_SECONDS", "3600")),
 }

@@ -95,3 +95,12 @@ def make_elder(actor: User | None = None, region_code: str = COMMUNITY_A, **over
             f"root{next(_seq)}", Role.CITY_ADMIN, None, is_superuser=True
         )
     return elder_register(actor=actor, data=elder_data(region_code, **overrides))
+
+
+def run_worker():
+    """Run every background task that is ready, as ``yiyang worker --batch`` does: the
+    reactions to the events a test's services wrote (they commit with the events and run
+    after)."""
+    from yiyang.core.tasks import run_batch
+
+    return run_batch()

@@ -30,9 +30,9 @@ from django.urls import reverse
 
 from tests import factories
 from yiyang.accounts.models import Role, User
-from yiyang.core import access
-from yiyang.core.access import ROLE_CAPABILITIES
+from yiyang.core.access import role_capabilities
 from yiyang.core.models import AccessLog, Event
+from yiyang.elders import access as elder_access
 from yiyang.elders import services
 from yiyang.elders.models import Elder
 from yiyang.regions.models import Region
@@ -106,7 +106,7 @@ def split(world: dict[str, Elder], user: User) -> tuple[list[Elder], list[Elder]
 
 
 def can(role: str, capability: str) -> bool:
-    return capability in ROLE_CAPABILITIES[role]
+    return capability in role_capabilities(role)
 
 
 def snapshot(elder: Elder) -> tuple:
@@ -209,16 +209,16 @@ def _check_api_access_log(resp, elder):
 
 
 API_ENDPOINTS = [
-    Endpoint("GET detail", access.ELDER_VIEW, lambda c, e: c.get(_api(e)), 200, _check_api_detail),
-    Endpoint("PATCH", access.ELDER_UPDATE,
+    Endpoint("GET detail", elder_access.ELDER_VIEW, lambda c, e: c.get(_api(e)), 200, _check_api_detail),
+    Endpoint("PATCH", elder_access.ELDER_UPDATE,
              lambda c, e: c.patch(_api(e), {"name": "改名老人", "version": e.version}), 200, _check_api_patch),
-    Endpoint("POST deactivate", access.ELDER_DEACTIVATE,
+    Endpoint("POST deactivate", elder_access.ELDER_DEACTIVATE,
              lambda c, e: c.post(_api(e, "/deactivate"), {"reason": "moved_away"}), 200, _check_deactivated),
-    Endpoint("GET timeline", access.ELDER_VIEW, lambda c, e: c.get(_api(e, "/timeline")), 200, _check_api_timeline),
-    Endpoint("POST reveal", access.ELDER_REVEAL,
+    Endpoint("GET timeline", elder_access.ELDER_VIEW, lambda c, e: c.get(_api(e, "/timeline")), 200, _check_api_timeline),
+    Endpoint("POST reveal", elder_access.ELDER_REVEAL,
              lambda c, e: c.post(_api(e, "/reveal"), {"fields": ["id_number"], "purpose": "电话回访"}), 200,
              _check_api_reveal),
-    Endpoint("GET access-log", access.ELDER_ACCESS_LOG, lambda c, e: c.get(_api(e, "/access-log")), 200,
+    Endpoint("GET access-log", elder_access.ELDER_ACCESS_LOG, lambda c, e: c.get(_api(e, "/access-log")), 200,
              _check_api_access_log),
 ]
 
@@ -288,30 +288,30 @@ def _deactivate_first(elder: Elder) -> None:
 
 
 PAGE_ENDPOINTS = [
-    Endpoint("GET detail", access.ELDER_VIEW, lambda c, e: c.get(_page("detail", e)), 200, _check_page_shows),
-    Endpoint("GET edit", access.ELDER_UPDATE, lambda c, e: c.get(_page("edit", e)), 200, _check_page_shows),
-    Endpoint("POST edit", access.ELDER_UPDATE, lambda c, e: c.post(_page("edit", e), _edit_form(e)), 302,
+    Endpoint("GET detail", elder_access.ELDER_VIEW, lambda c, e: c.get(_page("detail", e)), 200, _check_page_shows),
+    Endpoint("GET edit", elder_access.ELDER_UPDATE, lambda c, e: c.get(_page("edit", e)), 200, _check_page_shows),
+    Endpoint("POST edit", elder_access.ELDER_UPDATE, lambda c, e: c.post(_page("edit", e), _edit_form(e)), 302,
              _check_page_edited),
-    Endpoint("GET timeline", access.ELDER_VIEW, lambda c, e: c.get(_page("timeline", e)), 200,
+    Endpoint("GET timeline", elder_access.ELDER_VIEW, lambda c, e: c.get(_page("timeline", e)), 200,
              _check_page_timeline),
-    Endpoint("GET access-log", access.ELDER_ACCESS_LOG, lambda c, e: c.get(_page("access_log", e)), 200,
+    Endpoint("GET access-log", elder_access.ELDER_ACCESS_LOG, lambda c, e: c.get(_page("access_log", e)), 200,
              _check_page_access_log),
-    Endpoint("POST reveal", access.ELDER_REVEAL,
+    Endpoint("POST reveal", elder_access.ELDER_REVEAL,
              lambda c, e: c.post(_page("reveal", e), {"fields": ["id_number"], "purpose": "上门探访"}), 200,
              _check_page_revealed),
-    Endpoint("POST deactivate", access.ELDER_DEACTIVATE,
+    Endpoint("POST deactivate", elder_access.ELDER_DEACTIVATE,
              lambda c, e: c.post(_page("deactivate", e), {"reason": "moved_away"}), 302, _check_page_deactivated),
-    Endpoint("POST reactivate", access.ELDER_DEACTIVATE, lambda c, e: c.post(_page("reactivate", e)), 302,
+    Endpoint("POST reactivate", elder_access.ELDER_DEACTIVATE, lambda c, e: c.post(_page("reactivate", e)), 302,
              _check_page_reactivated, prepare=_deactivate_first),
-    Endpoint("POST contact add", access.ELDER_UPDATE,
+    Endpoint("POST contact add", elder_access.ELDER_UPDATE,
              lambda c, e: c.post(_page("contact_add", e), {"name": "张三", "phone": "13900001111", "relation": "女儿"}),
              302, _check_contact_added),
-    Endpoint("POST contact remove", access.ELDER_UPDATE,
+    Endpoint("POST contact remove", elder_access.ELDER_UPDATE,
              lambda c, e: c.post(_page("contact_remove", e, e.contacts.get().pk)), 302, _check_contact_removed),
-    Endpoint("POST consent grant", access.ELDER_UPDATE,
+    Endpoint("POST consent grant", elder_access.ELDER_UPDATE,
              lambda c, e: c.post(_page("consent_grant", e), {"purpose": "time_bank", "granted_by": "本人"}), 302,
              _check_consent_granted),
-    Endpoint("POST consent withdraw", access.ELDER_UPDATE,
+    Endpoint("POST consent withdraw", elder_access.ELDER_UPDATE,
              lambda c, e: c.post(_page("consent_withdraw", e, e.consents.get().pk)), 302, _check_consent_withdrawn),
 ]
 
@@ -364,7 +364,7 @@ def test_api_list_shows_only_the_jurisdiction(world, role):
     inside, outside = split(world, user)
     api = ApiCaller(user, "bearer")
     resp = api.get("/api/v1/elders", {"page_size": 100})
-    if not can(role, access.ELDER_VIEW):
+    if not can(role, elder_access.ELDER_VIEW):
         assert resp.status_code == 403 and resp.json()["code"] == "forbidden"
         assert not any(e.name in resp.content.decode() for e in world.values())
         return
@@ -393,7 +393,7 @@ def test_api_create(world, role, where):
     data = factories.elder_data(code, name="新登记老人")
     before = Elder.objects.count(), Event.objects.count()
     resp = ApiCaller(user, "bearer").post("/api/v1/elders", data)
-    if not can(role, access.ELDER_CREATE):
+    if not can(role, elder_access.ELDER_CREATE):
         # Creating touches no existing record: a role that may not create anything is
         # told so before its payload is looked at, wherever the payload points.
         assert resp.status_code == 403 and resp.json()["code"] == "forbidden"
@@ -409,7 +409,7 @@ def test_api_create(world, role, where):
     assert (Elder.objects.count(), Event.objects.count()) == before
 
 
-@pytest.mark.parametrize("role", [r for r in ROLES if access.ELDER_CREATE in ROLE_CAPABILITIES[r]])
+@pytest.mark.parametrize("role", [r for r in ROLES if elder_access.ELDER_CREATE in role_capabilities(r)])
 def test_api_create_duplicate_of_an_outside_elder_does_not_say_where_it_lives(world, role):
     user = make_role_user(role)
     inside, outside = split(world, user)
@@ -493,7 +493,7 @@ def test_page_list_shows_only_the_jurisdiction(world, role):
     client = page_client(user)
     resp = client.get(reverse("elders:list"))
     html = resp.content.decode()
-    if not can(role, access.ELDER_VIEW):
+    if not can(role, elder_access.ELDER_VIEW):
         assert resp.status_code == 403
         assert not any(e.name in html for e in world.values())
         return
@@ -516,7 +516,7 @@ def test_page_import(world, role):
     inside, outside = split(world, user)
     client = page_client(user)
     resp = client.get(reverse("elders:import"))
-    if not can(role, access.ELDER_IMPORT):
+    if not can(role, elder_access.ELDER_IMPORT):
         assert resp.status_code == 403
         return
     assert resp.status_code == 200
@@ -545,7 +545,7 @@ def test_page_create(world, role, where):
     data = factories.elder_data(code, name="新登记老人")
     before = Elder.objects.count()
     resp = client.post(reverse("elders:create"), data)
-    if not can(role, access.ELDER_CREATE):
+    if not can(role, elder_access.ELDER_CREATE):
         assert get.status_code == 403 and resp.status_code == 403
         assert Elder.objects.count() == before
         return

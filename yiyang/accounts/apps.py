@@ -7,3 +7,9 @@ class AccountsConfig(AppConfig):
     label = "accounts"
     verbose_name = _("人员与权限")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from yiyang.accounts import demo
+        from yiyang.core.registry import DemoBuilder, register_demo
+
+        register_demo(DemoBuilder("accounts", demo.demo_build, after=("regions",), summary=demo.demo_summary))

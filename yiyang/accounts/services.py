@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -59,3 +60,27 @@ def api_token_user(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@dataclass(frozen=True)
+class StaffSpec:
+    """One staff account to create: login, name, role and jurisdiction node."""
+
+    username: str
+    full_name: str
+    role: str
+    region_code: str | None
+    is_staff: bool = False
+    is_superuser: bool = False
+
+
+@transaction.atomic
+def staff_create_bulk(*, specs: list[StaffSpec], password_hash: str) -> list[User]:
+    """Create many staff accounts sharing one already-hashed password (the demo's logins, a
+    bureau's first accounts). A username that exists is an error: nothing is created."""
+    taken = set(User.objects.filter(username__in=[s.username for s in specs]).values_list("username", flat=True))
+    if taken:
+        raise ApplicationError(f"登录名已存在：{'、'.join(sorted(taken))}", code="username_taken")
+    users = [User(username=s.username, full_name=s.full_name, role=s.role, region_id=s.region_code,
+                  password=password_hash, is_staff=s.is_staff, is_superuser=s.is_superuser) for s in specs]
+    return User.objects.bulk_create(users)

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from yiyang.accounts.models import User
+from yiyang.assessments import access as assessment_access
 from yiyang.assessments import selectors, services
 from yiyang.assessments.exchange import assessment_import_exchange, assessment_to_exchange
 from yiyang.assessments.models import Assessment
@@ -17,6 +18,7 @@ from yiyang.assessments.scoring import ScoringError, score
 from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, FieldErrors
 from yiyang.core.models import AccessLog
+from yiyang.elders import access as elder_access
 
 router = Router(tags=["能力评估 assessments"])
 
@@ -51,13 +53,13 @@ def _co_assessor(request: HttpRequest, username: str | None) -> User | None:
 
 @router.get("/elders/{elder_id}/assessments", response=list[AssessmentRead], summary="评估记录")
 def elder_assessments(request: HttpRequest, elder_id: uuid.UUID):
-    elder = access.access_elder(request.user, elder_id, access.ASSESSMENT_VIEW)
+    elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_VIEW)
     return [assessment_read(a) for a in selectors.assessment_history(elder).select_related("previous")]
 
 
 @router.post("/elders/{elder_id}/assessments", response={201: AssessmentRead}, summary="新建评估（可直接提交）")
 def elder_assessment_create(request: HttpRequest, elder_id: uuid.UUID, payload: AssessmentCreate):
-    elder = access.access_elder(request.user, elder_id, access.ASSESSMENT_CREATE)
+    elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_CREATE)
     a = services.assessment_start(actor=request.user, elder=elder, reason=payload.reason,
                                   assessed_on=payload.assessed_on,
                                   co_assessor=_co_assessor(request, payload.co_assessor))
@@ -70,7 +72,7 @@ def elder_assessment_create(request: HttpRequest, elder_id: uuid.UUID, payload: 
 
 @router.get("/assessments/due", response=list[dict[str, Any]], summary="到期需复评的老年人")
 def assessments_due(request: HttpRequest, within_days: int = 30):
-    if not access.has_capability(request.user, access.ASSESSMENT_VIEW):
+    if not access.has_capability(request.user, assessment_access.ASSESSMENT_VIEW):
         return []
     return [
         {"elder_id": str(e.pk), "name": e.name, "region_code": e.region_id, "current_level": e.current_level,
@@ -81,7 +83,7 @@ def assessments_due(request: HttpRequest, within_days: int = 30):
 
 @router.get("/assessments/{assessment_id}", summary="评估详情（含条目得分，记录访问）")
 def assessment_detail(request: HttpRequest, assessment_id: uuid.UUID) -> dict[str, Any]:
-    a = access.access_assessment(request.user, assessment_id)
+    a = assessment_access.access_assessment(request.user, assessment_id)
     services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.REVEAL,
                                    purpose="通过接口查看评估详情", remote_addr=request.META.get("REMOTE_ADDR", ""))
     body = assessment_read(a).dict()
@@ -96,7 +98,7 @@ def assessment_detail(request: HttpRequest, assessment_id: uuid.UUID) -> dict[st
 
 @router.patch("/assessments/{assessment_id}", response=AssessmentRead, summary="修改草稿")
 def assessment_patch(request: HttpRequest, assessment_id: uuid.UUID, payload: AssessmentUpdate):
-    a = access.access_assessment(request.user, assessment_id, access.ASSESSMENT_CREATE)
+    a = assessment_access.access_assessment(request.user, assessment_id, assessment_access.ASSESSMENT_CREATE)
     if payload.co_assessor:
         services.assessment_set_co_assessor(actor=request.user, assessment=a,
                                             co_assessor=_co_assessor(request, payload.co_assessor))
@@ -107,19 +109,19 @@ def assessment_patch(request: HttpRequest, assessment_id: uuid.UUID, payload: As
 
 @router.post("/assessments/{assessment_id}/submit", response=AssessmentRead, summary="提交")
 def assessment_submit(request: HttpRequest, assessment_id: uuid.UUID):
-    a = access.access_assessment(request.user, assessment_id, access.ASSESSMENT_CREATE)
+    a = assessment_access.access_assessment(request.user, assessment_id, assessment_access.ASSESSMENT_CREATE)
     return assessment_read(services.assessment_submit(actor=request.user, assessment=a))
 
 
 @router.post("/assessments/{assessment_id}/confirm", response=AssessmentRead, summary="确认（第二评估员或负责人）")
 def assessment_confirm(request: HttpRequest, assessment_id: uuid.UUID):
-    a = access.access_assessment(request.user, assessment_id)
+    a = assessment_access.access_assessment(request.user, assessment_id)
     return assessment_read(services.assessment_confirm(actor=request.user, assessment=a))
 
 
 @router.get("/assessments/{assessment_id}/export", summary="导出交换格式（记录访问）")
 def assessment_export(request: HttpRequest, assessment_id: uuid.UUID) -> dict[str, Any]:
-    a = access.access_assessment(request.user, assessment_id)
+    a = assessment_access.access_assessment(request.user, assessment_id)
     services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.EXPORT,
                                    purpose="导出评估结果（互认）", remote_addr=request.META.get("REMOTE_ADDR", ""))
     return assessment_to_exchange(a)
@@ -128,5 +130,5 @@ def assessment_export(request: HttpRequest, assessment_id: uuid.UUID) -> dict[st
 @router.post("/elders/{elder_id}/assessments/import", response={201: AssessmentRead},
              summary="导入外地评估结果（交换格式，互认）")
 def elder_assessment_import(request: HttpRequest, elder_id: uuid.UUID, payload: dict[str, Any]):
-    elder = access.access_elder(request.user, elder_id, access.ASSESSMENT_CONFIRM)
+    elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_CONFIRM)
     return Status(201, assessment_read(assessment_import_exchange(actor=request.user, elder=elder, doc=payload)))

@@ -19,7 +19,7 @@ from yiyang.assessments.scoring import ITEMS, LEVEL_NAMES, score
 from yiyang.assessments.services import LEGACY_LEVELS, add_months, validity_months
 from yiyang.core import pii
 from yiyang.core.bulk import bulk_insert
-from yiyang.core.models import Event
+from yiyang.core.events import events_record_bulk
 from yiyang.elders.models import Elder
 
 # Share of assessed elders per level, roughly as community-dwelling elders spread.
@@ -32,8 +32,6 @@ ASSESSMENT_COLUMNS = [
     "preliminary_level", "level", "legacy_level_name", "valid_until", "previous_id", "created_by_id",
     "submitted_by_id", "submitted_at", "confirmed_by_id", "confirmed_at", "source", "origin_region",
 ]
-EVENT_COLUMNS = ["id", "type", "occurred_at", "actor_id", "elder_id", "subject_type", "subject_id", "region_code",
-                 "payload"]
 
 
 def _items_for_total(rng: random.Random, total: int) -> dict[str, int]:
@@ -115,6 +113,6 @@ def demo_build(*, seed: int, share: float = 0.8) -> str:
                      "level_name": LEVEL_NAMES[result.level], "previous_level": None, "source": "demo"}))
     bulk_insert(Assessment, ASSESSMENT_COLUMNS, rows)
     bulk_insert(AssessmentAssessor, ["assessment_id", "user_id", "name", "certificate", "signed_at"], links)
-    bulk_insert(Event, EVENT_COLUMNS, evs)
+    events_record_bulk(evs)
     spread = "、".join(f"{lvl}级 {n}" for lvl, n in counts.items())
     return f"能力评估：{sum(counts.values())} 份已确认（{spread}），另有 {legacy} 份 MZ/T 039—2013 历史结果"

@@ -109,7 +109,4 @@ def assessment_import_exchange(*, actor: Any, elder: Any, doc: dict[str, Any], o
     event_record(type=events.IMPORTED, actor=actor, elder_id=elder.pk, subject=a, region_code=a.region_code,
                  payload={"scheme": SCHEME, "level": a.level, "level_name": a.level_name, "origin": a.origin_region,
                           "original_number": doc.get("number", "")})
-    from yiyang.assessments.services import _refresh_entitlements
-
-    _refresh_entitlements(elder)
     return a

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.models import User
+from yiyang.assessments import access as assessment_access
 from yiyang.assessments.models import Assessment
 from yiyang.assessments.scoring import DIMENSIONS, ITEMS
 from yiyang.assessments.services import HEALTH_PROBLEMS, RISK_EVENTS
@@ -24,7 +25,7 @@ def co_assessor_choices(user: Any, region_code: str) -> list[tuple[str, str]]:
                   .select_related("region").order_by("-region_id", "username"))  # nearest first
     return [("", "—")] + [
         (str(u.pk), f"{u.display_name}（{u.get_role_display()}·{u.region.name}）")
-        for u in candidates[:500] if access.has_capability(u, access.ASSESSMENT_CREATE)
+        for u in candidates[:500] if access.has_capability(u, assessment_access.ASSESSMENT_CREATE)
     ]
 
 

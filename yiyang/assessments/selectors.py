@@ -10,7 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from yiyang.assessments.models import Assessment
-from yiyang.core import access
+from yiyang.elders import access as elder_access
 
 
 def current_assessment(elder: Any) -> Assessment | None:
@@ -46,7 +46,7 @@ def elders_due_for_assessment(user: Any, *, within_days: int = 30, today: dt.dat
     ``within_days`` (or already has), or who wait for an 即时评估."""
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=within_days)
-    qs = access.access_elders(user).filter(active=True).annotate(
+    qs = elder_access.access_elders(user).filter(active=True).annotate(
         current_level=latest_confirmed_subquery("level"),
         current_valid_until=latest_confirmed_subquery("valid_until"),
         pending_immediate=Subquery(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from yiyang.assessments import access as assessment_access
 from yiyang.assessments import events
 from yiyang.assessments.models import Assessment, AssessmentAssessor
 from yiyang.assessments.scoring import ITEM_BY_CODE, SCHEME, ScoringError, score, validate_items
@@ -129,7 +130,7 @@ def assessment_start(
 ) -> Assessment:
     """Open a draft; the actor is the first assessor, ``co_assessor`` (a staff account in
     the same jurisdiction) the second."""
-    access.require_capability(actor, access.ASSESSMENT_CREATE)
+    access.require_capability(actor, assessment_access.ASSESSMENT_CREATE)
     if reason not in Assessment.Reason.values:
         raise FieldErrors({"reason": ["请选择评估原因"]})
     if not elder.active:
@@ -159,7 +160,7 @@ def assessment_set_co_assessor(*, actor: Any, assessment: Assessment, co_assesso
     if co_assessor.pk == actor.pk:
         raise FieldErrors({"co_assessor": ["第二评估员不能是本人"]})
     if not access.in_jurisdiction(co_assessor, assessment.region_code) or not access.has_capability(
-        co_assessor, access.ASSESSMENT_CREATE
+        co_assessor, assessment_access.ASSESSMENT_CREATE
     ):
         raise FieldErrors({"co_assessor": ["第二评估员须为本辖区内的评估人员"]})
     assessment.assessor_links.exclude(user=assessment.created_by).delete()
@@ -228,9 +229,9 @@ def assessment_confirm(*, actor: Any, assessment: Assessment) -> Assessment:
     if a.status != Assessment.Status.SUBMITTED:
         raise ApplicationError("只有已提交的评估可以确认", code="not_submitted")
     is_co_assessor = a.assessor_links.filter(user=actor).exclude(user=a.submitted_by).exists()
-    if not (is_co_assessor or access.has_capability(actor, access.ASSESSMENT_CONFIRM)):
+    if not (is_co_assessor or access.has_capability(actor, assessment_access.ASSESSMENT_CONFIRM)):
         raise ForbiddenError("须由另一名评估员或工作点负责人、管理员确认")
-    if a.submitted_by_id == actor.pk and not access.has_capability(actor, access.ASSESSMENT_CONFIRM):
+    if a.submitted_by_id == actor.pk and not access.has_capability(actor, assessment_access.ASSESSMENT_CONFIRM):
         raise ForbiddenError("提交人不能自己确认")
     previous = (Assessment.objects.filter(elder=a.elder, status=Assessment.Status.CONFIRMED,
                                           scheme=Assessment.Scheme.GBT_42195_2022)
@@ -250,30 +251,22 @@ def assessment_confirm(*, actor: Any, assessment: Assessment) -> Assessment:
                  payload={"number": a.number, "total": a.total, "level": a.level, "level_name": a.level_name,
                           "previous_level": previous.level if previous else None,
                           "valid_until": a.valid_until.isoformat()})
-    _refresh_entitlements(a.elder)
     return a
-
-
-def _refresh_entitlements(elder: Any) -> None:
-    try:
-        from yiyang.entitlements.services import entitlements_refresh_for_elder
-    except ImportError:  # entitlements app not installed
-        return
-    entitlements_refresh_for_elder(elder, cause="assessment")
 
 
 @transaction.atomic
 def assessment_cancel(*, actor: Any, assessment: Assessment, note: str = "") -> Assessment:
     a = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if a.status == Assessment.Status.CONFIRMED and not access.has_capability(actor, access.ASSESSMENT_CONFIRM):
+    if a.status == Assessment.Status.CONFIRMED and not access.has_capability(actor, assessment_access.ASSESSMENT_CONFIRM):
         raise ForbiddenError("已确认的评估只能由工作点负责人或管理员作废")
     if a.status == Assessment.Status.CANCELLED:
         raise ApplicationError("该评估已作废", code="cancelled")
+    was = a.status
     a.status = Assessment.Status.CANCELLED
     a.version += 1
     a.save(update_fields=["status", "version", "updated_at"])
     event_record(type=events.CANCELLED, actor=actor, elder_id=a.elder_id, subject=a, region_code=a.region_code,
-                 payload={"number": a.number, "note": note[:200]})
+                 payload={"number": a.number, "note": note[:200], "was": was})
     return a
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from yiyang.accounts.models import User
 from yiyang.accounts.services import user_authenticate
+from yiyang.assessments import access as assessment_access
 from yiyang.assessments import selectors, services
 from yiyang.assessments.forms import AssessmentForm, CoSignForm, StartForm
 from yiyang.assessments.models import Assessment
@@ -23,23 +24,16 @@ from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError
 from yiyang.core.htmx import client_ip
 from yiyang.core.models import AccessLog
 from yiyang.core.web import forbidden, form_add_errors
+from yiyang.elders import access as elder_access
 
 
-def _get(request: HttpRequest, assessment_id: uuid.UUID, capability: str = access.ASSESSMENT_VIEW) -> Assessment:
-    try:
-        return access.access_assessment(request.user, assessment_id, capability)
-    except NotFoundError:
-        raise Http404 from None
+def _get(request: HttpRequest, assessment_id: uuid.UUID, capability: str = assessment_access.ASSESSMENT_VIEW) -> Assessment:
+    return assessment_access.access_assessment(request.user, assessment_id, capability)
 
 
 @login_required
 def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    try:
-        elder = access.access_elder(request.user, elder_id, access.ASSESSMENT_CREATE)
-    except NotFoundError:
-        raise Http404 from None
-    except ForbiddenError as exc:
-        return forbidden(request, exc)
+    elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_CREATE)
     form = StartForm(request.POST or None, user=request.user, elder=elder,
                      initial={"assessed_on": timezone.localdate(),
                               "reason": "regular" if selectors.current_assessment(elder) else "first"})
@@ -61,10 +55,10 @@ def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 def assessment_edit(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
-    a = _get(request, assessment_id, access.ASSESSMENT_CREATE) if request.method == "POST" else _get(request, assessment_id)
+    a = _get(request, assessment_id, assessment_access.ASSESSMENT_CREATE) if request.method == "POST" else _get(request, assessment_id)
     if a.status != Assessment.Status.DRAFT:
         return redirect("assessments:detail", assessment_id=a.pk)
-    if not access.has_capability(request.user, access.ASSESSMENT_CREATE):
+    if not access.has_capability(request.user, assessment_access.ASSESSMENT_CREATE):
         return forbidden(request, ForbiddenError())
     if request.method == "GET":
         services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.REVEAL,
@@ -105,7 +99,7 @@ def assessment_detail(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRes
     user = request.user
     can_confirm = a.status == Assessment.Status.SUBMITTED and (
         any(x.user_id == user.pk and x.user_id != a.submitted_by_id for x in links)
-        or access.has_capability(user, access.ASSESSMENT_CONFIRM))
+        or access.has_capability(user, assessment_access.ASSESSMENT_CONFIRM))
     co_signer = next((x.user for x in links if x.user_id and x.user_id != a.submitted_by_id), None)
     return render(request, "assessments/detail.html", {
         "a": a, "answers": answers, "groups": groups, "assessors": links,
@@ -150,7 +144,7 @@ def assessment_confirm(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRe
 @login_required
 @require_POST
 def assessment_cancel(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
-    a = _get(request, assessment_id, access.ASSESSMENT_CREATE)
+    a = _get(request, assessment_id, assessment_access.ASSESSMENT_CREATE)
     try:
         services.assessment_cancel(actor=request.user, assessment=a, note=request.POST.get("note", ""))
         messages.success(request, "评估已作废")
@@ -181,7 +175,7 @@ def assessment_print(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResp
 
 @login_required
 def assessments_due(request: HttpRequest) -> HttpResponse:
-    if not access.has_capability(request.user, access.ASSESSMENT_VIEW):
+    if not access.has_capability(request.user, assessment_access.ASSESSMENT_VIEW):
         return forbidden(request, ForbiddenError())
     try:
         within = max(0, min(365, int(request.GET.get("within", "30"))))
@@ -197,7 +191,7 @@ def assessments_due(request: HttpRequest) -> HttpResponse:
 @require_POST
 def assessment_request_immediate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     try:
-        elder = access.access_elder(request.user, elder_id, access.ASSESSMENT_CREATE)
+        elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_CREATE)
         a = services.assessment_request_immediate(actor=request.user, elder=elder,
                                                   note=request.POST.get("note", ""))
     except NotFoundError:

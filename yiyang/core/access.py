@@ -1,179 +1,177 @@
-"""Jurisdiction and role checks: the only place that decides who may reach what.
+"""The jurisdiction primitive and the capability registry: what every app's ``access.py``
+is built on.
 
-Every page and endpoint that touches a protected record calls an ``access_*`` function.
-Two questions, always in this order:
+Who may reach a record is two questions, always in this order:
 
 1. *Jurisdiction* — is the record in the caller's region node or below? If not, it does
    not exist for them: ``NotFoundError`` (404), never a 403 that would confirm it exists.
 2. *Capability* — may the caller's role do this to records it can see? If not,
    ``ForbiddenError`` (403).
 
-Tested as a matrix of roles × regions × endpoints in ``tests/test_access_matrix.py``.
+``core`` knows neither elders nor assessments. Each app declares its own capabilities and
+grants them to roles in ``<app>/access.py`` (``ELDER_VIEW = capability("elder.view", …)``,
+``grant("commissioner", ELDER_VIEW, …)``) and writes its ``access_*`` functions on the three
+primitives below: ``jurisdiction_prefix`` (the caller's node), ``jurisdiction_filter`` (a
+queryset narrowed to it) and ``access_record`` (one record: malformed id → 404, absent →
+404, outside → 404, role lacking the capability → 403). Relationship-based access (a
+provider through a referral, a family member through consent) is written in the same place
+on the same primitives.
+
+Tested as a matrix of roles × regions × endpoints in ``tests/test_access_matrix.py``, which
+reads the endpoints each app declares.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Model, Q, QuerySet
 
-from yiyang.accounts.models import Role
 from yiyang.core.exceptions import ForbiddenError, NotFoundError
-from yiyang.regions.codes import prefix_range
 
-if TYPE_CHECKING:
-    from yiyang.elders.models import Elder
-    from yiyang.regions.models import Region
+M = TypeVar("M", bound=Model)
 
-ELDER_VIEW = "elder.view"
-ELDER_CREATE = "elder.create"
-ELDER_UPDATE = "elder.update"
-ELDER_DEACTIVATE = "elder.deactivate"
-ELDER_REVEAL = "elder.reveal"  # see the full ID number, phone, address (logged)
-ELDER_IMPORT = "elder.import"
-ELDER_ACCESS_LOG = "elder.access_log"  # read "who looked at this elder's data"
+# A superuser holds what the highest administrative role holds (role codes are plain strings:
+# ``core`` imports no app, and ``accounts.Role`` uses the same values).
+SUPERUSER_ROLE = "city_admin"
 
-# Ability assessments hold health data: who may read them, assess, and confirm a result.
-ASSESSMENT_VIEW = "assessment.view"
-ASSESSMENT_CREATE = "assessment.create"
-ASSESSMENT_CONFIRM = "assessment.confirm"  # confirm or void a result besides the co-assessor
 
-_FRONT_LINE = {ELDER_VIEW, ELDER_CREATE, ELDER_UPDATE, ELDER_DEACTIVATE, ELDER_REVEAL,
-               ASSESSMENT_VIEW, ASSESSMENT_CREATE}
-_ADMIN = _FRONT_LINE | {ELDER_IMPORT, ELDER_ACCESS_LOG, ASSESSMENT_CONFIRM}
+@dataclass(frozen=True)
+class Capability:
+    code: str
+    label: str
+    app: str
 
-ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.COMMISSIONER: frozenset(_FRONT_LINE),
-    Role.POINT_LEAD: frozenset(_FRONT_LINE | {ASSESSMENT_CONFIRM}),
-    Role.COMMUNITY_ADMIN: frozenset(_ADMIN),
-    Role.STREET_ADMIN: frozenset(_ADMIN),
-    Role.DISTRICT_ADMIN: frozenset(_ADMIN),
-    Role.CITY_ADMIN: frozenset(_ADMIN),
-    # Providers see elders only through referrals (a later capability): none here.
-    Role.PROVIDER_STAFF: frozenset(),
-    # Operators install and import; they do not browse people's files.
-    Role.OPERATOR: frozenset({ELDER_IMPORT}),
-}
+
+CAPABILITIES: dict[str, Capability] = {}
+_GRANTS: dict[str, set[str]] = {}
+
+
+def capability(code: str, label: str) -> str:
+    """Declare a capability (once, in its app's ``access.py``); returns its code."""
+    app = code.split(".", 1)[0]
+    existing = CAPABILITIES.get(code)
+    if existing is not None and existing.label != label:
+        raise ValueError(f"capability {code!r} declared twice with different labels")
+    CAPABILITIES[code] = Capability(code, label, app)
+    return code
+
+
+def grant(role: str, *codes: str) -> None:
+    """Give ``role`` the capabilities ``codes`` (declared first)."""
+    for code in codes:
+        if code not in CAPABILITIES:
+            raise ValueError(f"undeclared capability {code!r}")
+    _GRANTS.setdefault(str(role), set()).update(codes)
+
+
+def role_capabilities(role: str) -> frozenset[str]:
+    return frozenset(_GRANTS.get(str(role), ()))
 
 
 def capabilities_of(user: Any) -> frozenset[str]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     if user.is_superuser:
-        return frozenset(_ADMIN)
-    return ROLE_CAPABILITIES.get(user.role, frozenset())
+        return role_capabilities(SUPERUSER_ROLE)
+    return role_capabilities(user.role)
 
 
-def has_capability(user: Any, capability: str) -> bool:
-    return capability in capabilities_of(user)
+def has_capability(user: Any, code: str) -> bool:
+    return code in capabilities_of(user)
+
+
+def require_capability(user: Any, code: str) -> None:
+    if not has_capability(user, code):
+        raise ForbiddenError()
+
+
+# --------------------------------------------------------------------------- jurisdiction
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """Half-open range [lo, hi) of 12-digit region codes starting with ``prefix``.
+
+    Digits only on both ends, so the comparison means the same under any collation
+    (PostgreSQL's locale collations ignore punctuation like ':' at the first level), and a
+    range is what an index on the code column serves best.
+    """
+    lo = prefix.ljust(12, "0")
+    nxt = str(int(prefix) + 1).zfill(len(prefix))
+    hi = nxt.ljust(12, "0") if len(nxt) == len(prefix) else "9" * 12 + "9"
+    return lo, hi
 
 
 def jurisdiction_prefix(user: Any) -> str | None:
-    """The code prefix of the caller's node; '' for a superuser (everything); None when
-    the account has no node (sees nothing)."""
+    """The code prefix of the caller's node; '' for a superuser without a node (everything);
+    None when the account has no node (sees nothing)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     if user.is_superuser and user.region_id is None:
         return ""
     if user.region_id is None:
         return None
-    return user.region.prefix
+    return str(user.region.prefix)
 
 
 def in_jurisdiction(user: Any, region_code: str) -> bool:
     prefix = jurisdiction_prefix(user)
-    return prefix is not None and region_code.startswith(prefix)
+    return prefix is not None and (region_code or "").startswith(prefix)
 
 
-def _require(user: Any, capability: str) -> None:
-    if not has_capability(user, capability):
-        raise ForbiddenError()
-
-
-def access_elders(user: Any, capability: str = ELDER_VIEW) -> QuerySet[Elder]:
-    """The elders the caller may see; empty for roles without ``capability``."""
-    from yiyang.elders.models import Elder
-
-    prefix = jurisdiction_prefix(user)
-    if prefix is None or not has_capability(user, capability):
-        return Elder.objects.none()
+def prefix_q(prefix: str, field: str) -> Q:
+    """Rows whose ``field`` (a 12-digit code) lies under ``prefix``; everything for ''."""
     if prefix == "":
-        return Elder.objects.all()
+        return Q()
     lo, hi = prefix_range(prefix)
-    return Elder.objects.filter(region__gte=lo, region__lt=hi)
+    return Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
 
 
-def access_elder(user: Any, elder_id: Any, capability: str = ELDER_VIEW) -> Elder:
-    """One elder, if visible to the caller (else 404) and the role may ``capability``
-    (else 403)."""
-    from yiyang.elders.models import Elder
+def jurisdiction_filter(qs: QuerySet[M], user: Any, field: str = "region_code") -> QuerySet[M]:
+    """``qs`` narrowed to the caller's node (by the region code in ``field``); empty for an
+    account without a node."""
+    prefix = jurisdiction_prefix(user)
+    if prefix is None:
+        return qs.none()
+    return qs.filter(prefix_q(prefix, field))
 
+
+def access_record(
+    user: Any,
+    qs: QuerySet[M],
+    record_id: Any,
+    *,
+    region: str | Callable[[M], str],
+    capabilities: Iterable[str] = (),
+) -> M:
+    """One record of ``qs`` by primary key, for ``user``.
+
+    Malformed id, no such record, or a record outside the caller's node → ``NotFoundError``
+    (all three look the same); inside, a role lacking any of ``capabilities`` →
+    ``ForbiddenError``. ``region`` names the attribute holding the record's region code, or
+    is a function returning it.
+    """
     prefix = jurisdiction_prefix(user)
     if prefix is None:
         raise NotFoundError()
     try:
-        elder = Elder.objects.select_related("region", "region__parent").get(pk=elder_id)
-    except (Elder.DoesNotExist, ValueError, TypeError):
+        obj = qs.get(pk=record_id)
+    except (qs.model.DoesNotExist, ValueError, TypeError, ValidationError, OverflowError):
         raise NotFoundError() from None
-    except Exception as exc:  # a malformed UUID raises ValidationError
-        if exc.__class__.__name__ == "ValidationError":
-            raise NotFoundError() from None
-        raise
-    if not elder.region_id.startswith(prefix):
+    code = region(obj) if callable(region) else getattr(obj, region)
+    if not (code or "").startswith(prefix):
         raise NotFoundError()
     # Only now, inside the jurisdiction, may the answer differ by role: 403.
-    _require(user, ELDER_VIEW)
-    _require(user, capability)
-    return elder
+    for code_ in capabilities:
+        require_capability(user, code_)
+    return obj
 
 
-def access_region(user: Any, code: str, capability: str | None = None) -> Region:
-    """A region node inside the caller's jurisdiction (else 404)."""
-    from yiyang.regions.models import Region
-
-    prefix = jurisdiction_prefix(user)
-    if prefix is None:
-        raise NotFoundError("区域不存在或不在您的管辖范围内")
-    region = Region.objects.filter(code=code).select_related("parent").first()
-    if region is None or not region.code.startswith(prefix):
-        raise NotFoundError("区域不存在或不在您的管辖范围内")
-    if capability:
-        _require(user, capability)
-    return region
-
-
-def access_regions(user: Any) -> QuerySet[Region]:
-    from yiyang.regions.models import Region
-
-    prefix = jurisdiction_prefix(user)
-    if prefix is None:
-        return Region.objects.none()
-    if prefix == "":
-        return Region.objects.all()
-    lo, hi = prefix_range(prefix)
-    return Region.objects.filter(code__gte=lo, code__lt=hi)
-
-
-def require_capability(user: Any, capability: str) -> None:
-    _require(user, capability)
-
-
-def access_assessment(user: Any, assessment_id: Any, capability: str = ASSESSMENT_VIEW) -> Any:
-    """One ability assessment: 404 outside the caller's jurisdiction; inside it, 403 for a
-    role that may not read health data or lacks ``capability``."""
-    from django.core.exceptions import ValidationError
-
-    from yiyang.assessments.models import Assessment
-
-    prefix = jurisdiction_prefix(user)
-    if prefix is None:
-        raise NotFoundError()
-    try:
-        a = Assessment.objects.select_related("elder", "elder__region").get(pk=assessment_id)
-    except (Assessment.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFoundError() from None
-    if not a.region_code.startswith(prefix):
-        raise NotFoundError()
-    _require(user, ASSESSMENT_VIEW)
-    _require(user, capability)
-    return a
+__all__ = [
+    "CAPABILITIES", "Capability", "ForbiddenError", "NotFoundError", "access_record", "capabilities_of",
+    "capability", "grant", "has_capability", "in_jurisdiction", "jurisdiction_filter", "jurisdiction_prefix",
+    "prefix_q", "prefix_range", "require_capability", "role_capabilities",
+]

@@ -7,3 +7,11 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = _("基础")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from yiyang.core.events import register_event_types
+        from yiyang.core.registry import NavItem, register_nav
+
+        register_event_types({"core.demo_built": _("生成演示数据")})
+        register_nav(NavItem("home", _("首页"), "core:home", order=0, namespaces=("core",)))
+        register_nav(NavItem("admin", _("后台"), "admin:index", order=900, staff_only=True))

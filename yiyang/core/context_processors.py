@@ -1,13 +1,12 @@
 from django.conf import settings
 
-from yiyang.core import access
+from yiyang.core.registry import nav_for
 
 
 def yiyang(request):
     user = getattr(request, "user", None)
     return {
         "site_name": settings.YIYANG["SITE_NAME"],
-        "can_import": bool(user and access.has_capability(user, access.ELDER_IMPORT)),
-        "can_view_elders": bool(user and access.has_capability(user, access.ELDER_VIEW)),
-        "can_view_assessments": bool(user and access.has_capability(user, access.ASSESSMENT_VIEW)),
+        # The navigation the apps declared (core.registry), filtered by the user's capabilities.
+        "nav_items": nav_for(request) if user is not None and user.is_authenticated else [],
     }

@@ -50,3 +50,27 @@ class DefaultChineseLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class AccessErrorMiddleware:
+    """The one place where a page's access refusal becomes a page: ``NotFoundError`` (absent,
+    malformed, or outside the jurisdiction) → the 404 page, ``ForbiddenError`` (inside, but not
+    for this role) → the 403 page. Views call the apps' ``access_*`` functions and let these
+    propagate. (The API turns the same errors into JSON in ``config/api.py``.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from yiyang.core.exceptions import ForbiddenError, NotFoundError
+
+        if isinstance(exception, NotFoundError):
+            return render(request, "404.html", {"message": exception.message}, status=404)
+        if isinstance(exception, ForbiddenError):
+            return render(request, "core/forbidden.html", {"message": exception.message}, status=403)
+        return None

@@ -85,3 +85,25 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PeriodicJob(models.Model):
+    """One periodic job an app declared (``core.tasks.periodic``): when it runs next and what
+    it last enqueued. Workers claim due rows under a lock, so a run is enqueued once however
+    many workers there are."""
+
+    key = models.CharField(_("任务"), max_length=100, unique=True)
+    label = models.CharField(_("说明"), max_length=200, blank=True)
+    schedule = models.CharField(_("周期"), max_length=40)
+    enabled = models.BooleanField(_("启用"), default=True)
+    next_run_at = models.DateTimeField(_("下次运行"), db_index=True)
+    last_enqueued_at = models.DateTimeField(_("上次排队"), null=True, blank=True)
+    last_task_id = models.CharField(_("上次任务编号"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.label or self.key}（{self.schedule}）"

@@ -1,4 +1,5 @@
-"""The home page: what a staff member sees first, by role."""
+"""The home page: what a staff member sees first. Its tiles and sections come from the apps
+(``core.registry``); core knows none of them by name."""
 
 from __future__ import annotations
 
@@ -6,37 +7,18 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
-from yiyang.core import access
-from yiyang.core.events import event_label
-from yiyang.core.models import Event
-from yiyang.regions.selectors import region_subtree_q
+from yiyang.core.registry import HOME_SECTIONS, home_tiles_for, sections_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    elders = access.access_elders(user)
-    context: dict = {"node": user.region}
-    if access.has_capability(user, access.ELDER_VIEW):
-        active = elders.filter(active=True)
-        context["elder_count"] = active.count()
-        # Children of the caller's node with their counts: a street admin sees its
-        # communities, a district admin its streets.
-        children = list(user.region.children.order_by("code")) if user.region_id else []
-        rows = []
-        for child in children:
-            rows.append((child, active.filter(region_subtree_q(child.prefix)).count()))
-        context["children"] = rows
-        context["can_create"] = access.has_capability(user, access.ELDER_CREATE)
-        prefix = access.jurisdiction_prefix(user) or ""
-        recent = Event.objects.select_related("actor").order_by("-occurred_at")
-        if prefix:
-            recent = recent.filter(region_subtree_q(prefix, "region_code"))
-        events = list(recent.filter(elder_id__isnull=False)[:10])
-        names = dict(elders.filter(pk__in={e.elder_id for e in events}).values_list("pk", "name"))
-        context["recent_events"] = [(e, event_label(e.type), names.get(e.elder_id, "")) for e in events]
-    return render(request, "core/home.html", context)
+    sections = [mark_safe(render_to_string(template, context, request))  # noqa: S308 - our templates, autoescaped
+                for template, context in sections_for(HOME_SECTIONS, request)]
+    return render(request, "core/home.html", {
+        "node": request.user.region, "tiles": home_tiles_for(request), "sections": sections})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from yiyang.core import access
 from yiyang.core.events import event_label
 from yiyang.core.exceptions import ApplicationError
+from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
 from yiyang.elders.models import Elder
 from yiyang.elders.schemas import (
@@ -56,7 +57,7 @@ class ElderQuery(Schema):
 
 @router.get("", response=ElderPage, summary="老年人列表（管辖范围内）")
 def elder_list(request: HttpRequest, filters: Query[ElderQuery]):
-    access.require_capability(request.user, access.ELDER_VIEW)  # same answer as the list page: 403
+    access.require_capability(request.user, elder_access.ELDER_VIEW)  # same answer as the list page: 403
     page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
     page = max(1, filters.page)
     qs = selectors.elder_list_for(request.user, selectors.ElderFilters(
@@ -74,42 +75,42 @@ def elder_create(request: HttpRequest, payload: ElderCreate):
     elder = services.elder_register(
         actor=request.user, data=data, contacts=[c.dict() for c in payload.contacts], source="api"
     )
-    return Status(201, elder_read(access.access_elder(request.user, elder.pk)))
+    return Status(201, elder_read(elder_access.access_elder(request.user, elder.pk)))
 
 
 @router.get("/{elder_id}", response=ElderRead, summary="老年人档案（脱敏）")
 def elder_detail(request: HttpRequest, elder_id: uuid.UUID):
-    return elder_read(access.access_elder(request.user, elder_id))
+    return elder_read(elder_access.access_elder(request.user, elder_id))
 
 
 @router.patch("/{elder_id}", response=ElderRead, summary="修改档案")
 def elder_patch(request: HttpRequest, elder_id: uuid.UUID, payload: ElderUpdate):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     data = payload.dict(exclude_unset=True)
     version = data.pop("version", None)
     if not data:
         raise ApplicationError("没有要修改的字段", code="empty_update")
     services.elder_update(actor=request.user, elder=elder, data=data, expected_version=version)
-    return elder_read(access.access_elder(request.user, elder_id))
+    return elder_read(elder_access.access_elder(request.user, elder_id))
 
 
 @router.post("/{elder_id}/deactivate", response=ElderRead, summary="注销（已故、迁出等），不删除")
 def elder_deactivate(request: HttpRequest, elder_id: uuid.UUID, payload: DeactivateIn):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_DEACTIVATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_DEACTIVATE)
     services.elder_deactivate(actor=request.user, elder=elder, reason=payload.reason, note=payload.note)
-    return elder_read(access.access_elder(request.user, elder_id))
+    return elder_read(elder_access.access_elder(request.user, elder_id))
 
 
 @router.post("/{elder_id}/reveal", summary="查看敏感信息明文（记录访问日志）")
 def elder_reveal(request: HttpRequest, elder_id: uuid.UUID, payload: RevealIn):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_REVEAL)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_REVEAL)
     return services.elder_reveal(actor=request.user, elder=elder, fields=payload.fields, purpose=payload.purpose,
                                  remote_addr=request.META.get("REMOTE_ADDR", ""))
 
 
 @router.get("/{elder_id}/timeline", response=list[EventRead], summary="个案时间线")
 def elder_timeline(request: HttpRequest, elder_id: uuid.UUID):
-    elder = access.access_elder(request.user, elder_id)
+    elder = elder_access.access_elder(request.user, elder_id)
     return [
         EventRead(id=e.id, type=e.type, label=event_label(e.type), occurred_at=e.occurred_at,
                   actor=e.actor.display_name if e.actor else None, payload=e.payload)
@@ -119,7 +120,7 @@ def elder_timeline(request: HttpRequest, elder_id: uuid.UUID):
 
 @router.get("/{elder_id}/access-log", response=list[AccessLogRead], summary="谁查看过该老人的敏感信息")
 def elder_access_log(request: HttpRequest, elder_id: uuid.UUID):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_ACCESS_LOG)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_ACCESS_LOG)
     return [
         AccessLogRead(at=a.at, actor=a.actor.display_name, action=a.action, fields=a.fields, purpose=a.purpose)
         for a in selectors.elder_access_log(elder)[:500]

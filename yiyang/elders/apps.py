@@ -10,6 +10,32 @@ class EldersConfig(AppConfig):
 
     def ready(self) -> None:
         from yiyang.core.events import register_event_types
+        from yiyang.core.registry import (
+            DemoBuilder,
+            HomeTile,
+            NavItem,
+            PageSection,
+            register_demo,
+            register_home_section,
+            register_home_tile,
+            register_nav,
+        )
+        from yiyang.elders import access, demo, home
         from yiyang.elders.events import EVENT_TYPES
 
         register_event_types(EVENT_TYPES)
+        register_nav(NavItem("elders", _("老年人"), "elders:list", order=10, capability=access.ELDER_VIEW,
+                             namespaces=("elders",), exclude_url_names=("import",)))
+        register_nav(NavItem("elders_import", _("批量导入"), "elders:import", order=80,
+                             capability=access.ELDER_IMPORT, namespaces=("elders",), only_url_names=("import",)))
+        register_home_tile(HomeTile("elders", _("在册老年人"), "elders:list", order=10,
+                                    capability=access.ELDER_VIEW, value=home.active_count))
+        register_home_tile(HomeTile("elders_create", _("登记老年人"), "elders:create", order=11,
+                                    capability=access.ELDER_CREATE, symbol="＋"))
+        register_home_tile(HomeTile("elders_import", _("批量导入"), "elders:import", order=80,
+                                    capability=access.ELDER_IMPORT, symbol="⇪"))
+        register_home_section(PageSection("elders_children", "elders/_home_children.html", order=10,
+                                          context=home.children_section))
+        register_home_section(PageSection("elders_recent", "elders/_home_recent.html", order=90,
+                                          context=home.recent_section))
+        register_demo(DemoBuilder("elders", demo.demo_build, after=("regions", "accounts", "stations")))

@@ -8,15 +8,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.core import access
 from yiyang.core.exceptions import FieldErrors
 from yiyang.elders.models import Category, Consent, Elder, LivingSituation
 from yiyang.elders.validation import Lookups, clean_elder_fields
+from yiyang.regions import access as region_access
 from yiyang.regions.models import Region
 
 
 def community_choices(user: Any) -> list[tuple[str, str]]:
-    qs = access.access_regions(user).filter(level=Region.Level.COMMUNITY, active=True).select_related("parent")
+    qs = region_access.access_regions(user).filter(level=Region.Level.COMMUNITY, active=True).select_related("parent")
     return [(r.code, f"{r.parent.name if r.parent_id else ''} {r.name}".strip()) for r in qs.order_by("code")]
 
 

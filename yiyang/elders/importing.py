@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from yiyang.core import access, pii
 from yiyang.core.bulk import bulk_insert, bulk_load, sorted_uuid4_hex
-from yiyang.core.events import event_record
+from yiyang.core.events import event_record, events_record_bulk
 from yiyang.core.exceptions import ApplicationError
 from yiyang.core.identifiers import IdentifierError, normalize_phone
-from yiyang.core.models import Event
+from yiyang.elders import access as elder_access
 from yiyang.elders import events
 from yiyang.elders.models import Elder, ElderCategory, EmergencyContact, ImportBatch
 from yiyang.elders.validation import Lookups, clean_elder_fields
@@ -43,7 +43,6 @@ ELDER_COLUMNS = [
     "phone_enc", "phone_bidx", "address_enc", "region_id", "hukou_local", "living_situation", "notes", "active",
     "deactivation_reason", "deactivated_at", "registered_by_id", "import_batch_id",
 ]
-EVENT_COLUMNS = ["id", "type", "occurred_at", "actor_id", "elder_id", "subject_type", "subject_id", "region_code", "payload"]
 
 
 @dataclass
@@ -174,7 +173,7 @@ def elders_import(
     ``actor`` None means the server's operator at the command line (full access).
     """
     if actor is not None:
-        access.require_capability(actor, access.ELDER_IMPORT)
+        access.require_capability(actor, elder_access.ELDER_IMPORT)
     report = ImportReport(file_name=file_name)
     lookups = Lookups.load()
     table = read_table(data, file_name)
@@ -324,7 +323,7 @@ def _write(report: ImportReport, prepared: list[_Prepared], *, actor: Any, now: 
                      for i, p in zip(elder_ids, prepared, strict=True) if p.contact_phone))
         payload = {"source": "import", "batch": batch_id, "file": report.file_name[:100]}
         event_ids = sorted_uuid4_hex(len(prepared))
-        bulk_insert(Event, EVENT_COLUMNS, (
+        events_record_bulk((
             # subject_id is str(uuid.UUID(i)), the form event_record() writes
             (e, events.REGISTERED, now, actor_id, i, "elders.elder", f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}",
              p.region_code, payload | {"row": p.row})

@@ -1,4 +1,4 @@
-"""Reads of the elder registry. Every list starts from ``access.access_elders`` so the
+"""Reads of the elder registry. Every list starts from ``elder_access.access_elders`` so the
 caller's jurisdiction is applied before any filter."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from yiyang.core import access, pii
+from yiyang.core import pii
 from yiyang.core.identifiers import IdentifierError, normalize_phone, parse_id_number
 from yiyang.core.models import AccessLog, Event
+from yiyang.elders import access as elder_access
 from yiyang.elders.models import (
     ADVANCED_AGE,
     ADVANCED_AGE_NAME,
@@ -46,7 +47,7 @@ def _advanced_age_cutoff(today: dt.date) -> dt.date:
 
 def elder_list_for(user: Any, filters: ElderFilters | None = None) -> QuerySet[Elder]:
     f = filters or ElderFilters()
-    qs = access.access_elders(user)
+    qs = elder_access.access_elders(user)
     if f.q:
         f = _route_search_box(f)
     if f.region:

@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from yiyang.core import access, pii
 from yiyang.core.events import event_record
-from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
+from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.identifiers import IdentifierError, normalize_phone
 from yiyang.core.models import AccessLog
+from yiyang.elders import access as elder_access
 from yiyang.elders import events
 from yiyang.elders.models import Consent, Elder, ElderCategory, EmergencyContact, LivingSituation
 from yiyang.elders.validation import FIELD_LABELS, CleanElder, Lookups, clean_elder_fields
@@ -24,7 +25,7 @@ def _check_region(actor: Any, clean: CleanElder, errors: dict[str, list[str]], c
     if clean.region is not None and not access.in_jurisdiction(actor, clean.region.code):
         errors.setdefault("region_code", []).append("该社区不在您的管辖范围内")
     if not access.has_capability(actor, capability):
-        raise access.ForbiddenError()
+        raise ForbiddenError()
 
 
 def _check_duplicate(
@@ -51,7 +52,7 @@ def elder_register(
 ) -> Elder:
     """Register one elder. ``data`` holds raw field values (see validation.FIELD_LABELS)."""
     clean, errors = clean_elder_fields(data, Lookups.load())
-    _check_region(actor, clean, errors, access.ELDER_CREATE)
+    _check_region(actor, clean, errors, elder_access.ELDER_CREATE)
     bidx = _check_duplicate(actor, clean, errors)
     contact_rows = _clean_contacts(contacts or [], errors)
     if errors:
@@ -79,8 +80,6 @@ def elder_register(
         type=events.REGISTERED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
         payload={"source": source, "categories": [c.code for c in clean.categories], "contacts": len(contact_rows)},
     )
-    from yiyang.entitlements.services import entitlements_refresh_for_elder
-    entitlements_refresh_for_elder(elder, cause="elder", actor=actor)
     return elder
 
 
@@ -129,7 +128,7 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
     if not elder.active:
         raise ApplicationError("该老年人已注销，请先恢复在册再修改", code="inactive")
     clean, errors = clean_elder_fields(data, Lookups.load(), partial=True)
-    _check_region(actor, clean, errors, access.ELDER_UPDATE)
+    _check_region(actor, clean, errors, elder_access.ELDER_UPDATE)
     bidx = _check_duplicate(actor, clean, errors, exclude_pk=elder.pk) if "id_number" in data else None
     if errors:
         raise FieldErrors(errors)
@@ -187,8 +186,6 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         type=events.UPDATED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
         payload={"changes": changes, "version": elder.version},
     )
-    from yiyang.entitlements.services import entitlements_refresh_for_elder
-    entitlements_refresh_for_elder(elder, cause="elder", actor=actor)
     return elder
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from yiyang.core.events import event_label
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.htmx import client_ip, is_htmx
 from yiyang.core.web import forbidden
+from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
 from yiyang.elders.forms import (
     ConsentForm,
@@ -34,22 +34,14 @@ from yiyang.elders.forms import (
     initial_from_elder,
 )
 from yiyang.elders.importing import COLUMNS, REQUIRED, elders_import
-from yiyang.elders.models import Category, Elder, LivingSituation
+from yiyang.elders.models import Category, LivingSituation
+from yiyang.elders.registry import elder_sections_html
 from yiyang.elders.services import REVEALABLE
-
-
-def _elder_or_404(request: HttpRequest, elder_id: uuid.UUID, capability: str = access.ELDER_VIEW) -> Elder:
-    try:
-        return access.access_elder(request.user, elder_id, capability)
-    except NotFoundError:
-        raise Http404 from None
-    except ForbiddenError as exc:  # inside the jurisdiction, but not for this role
-        raise PermissionDenied(exc.message) from None
 
 
 @login_required
 def elder_list(request: HttpRequest) -> HttpResponse:
-    if not access.has_capability(request.user, access.ELDER_VIEW):
+    if not access.has_capability(request.user, elder_access.ELDER_VIEW):
         return forbidden(request, ForbiddenError())
     g = request.GET
     active = {"1": True, "0": False, "all": None}.get(g.get("active", "1"), True)
@@ -66,7 +58,7 @@ def elder_list(request: HttpRequest) -> HttpResponse:
         "page": page, "rows": rows, "filters": g, "querystring": query.urlencode(),
         "communities": community_choices(request.user),
         "categories": Category.objects.all(), "living_choices": LivingSituation.choices,
-        "can_create": access.has_capability(request.user, access.ELDER_CREATE),
+        "can_create": access.has_capability(request.user, elder_access.ELDER_CREATE),
     }
     # The live search swaps #results only; the pushed URL stays a full page (reload, back button,
     # htmx's history restore all get the whole page).
@@ -78,7 +70,7 @@ def elder_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def elder_detail(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id)
+    elder = elder_access.access_elder(request.user, elder_id)
     user = request.user
     return render(request, "elders/detail.html", {
         "elder": elder,
@@ -86,12 +78,13 @@ def elder_detail(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         "contacts": elder.contacts.all(),
         "consents": elder.consents.select_related("recorded_by"),
         "recent": _timeline_rows(selectors.elder_timeline(elder)[:5]),
-        "can_update": access.has_capability(user, access.ELDER_UPDATE),
-        "can_deactivate": access.has_capability(user, access.ELDER_DEACTIVATE),
-        "can_reveal": access.has_capability(user, access.ELDER_REVEAL),
-        "can_access_log": access.has_capability(user, access.ELDER_ACCESS_LOG),
+        "can_update": access.has_capability(user, elder_access.ELDER_UPDATE),
+        "can_deactivate": access.has_capability(user, elder_access.ELDER_DEACTIVATE),
+        "can_reveal": access.has_capability(user, elder_access.ELDER_REVEAL),
+        "can_access_log": access.has_capability(user, elder_access.ELDER_ACCESS_LOG),
         "deactivate_form": DeactivateForm(), "contact_form": ContactForm(), "consent_form": ConsentForm(),
         "revealable": REVEALABLE,
+        "sections": elder_sections_html(request, elder),
     })
 
 
@@ -101,7 +94,7 @@ def _timeline_rows(events):
 
 @login_required
 def elder_create(request: HttpRequest) -> HttpResponse:
-    if not access.has_capability(request.user, access.ELDER_CREATE):
+    if not access.has_capability(request.user, elder_access.ELDER_CREATE):
         return forbidden(request, ForbiddenError())
     form = ElderCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -121,8 +114,8 @@ def elder_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def elder_edit(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id)
-    if not access.has_capability(request.user, access.ELDER_UPDATE):
+    elder = elder_access.access_elder(request.user, elder_id)
+    if not access.has_capability(request.user, elder_access.ELDER_UPDATE):
         return forbidden(request, ForbiddenError())
     form = ElderEditForm(request.POST or None, user=request.user, elder=elder, initial=initial_from_elder(elder))
     if request.method == "POST" and form.is_valid():
@@ -143,10 +136,10 @@ def elder_edit(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def elder_deactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id)
+    elder = elder_access.access_elder(request.user, elder_id)
     form = DeactivateForm(request.POST)
     try:
-        access.require_capability(request.user, access.ELDER_DEACTIVATE)
+        access.require_capability(request.user, elder_access.ELDER_DEACTIVATE)
         if not form.is_valid():
             raise FieldErrors({"reason": ["请选择注销原因"]})
         services.elder_deactivate(actor=request.user, elder=elder, reason=form.cleaned_data["reason"],
@@ -169,9 +162,9 @@ def _error_text(exc: ApplicationError) -> str:
 @login_required
 @require_POST
 def elder_reactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id)
+    elder = elder_access.access_elder(request.user, elder_id)
     try:
-        access.require_capability(request.user, access.ELDER_DEACTIVATE)
+        access.require_capability(request.user, elder_access.ELDER_DEACTIVATE)
         services.elder_reactivate(actor=request.user, elder=elder, note=request.POST.get("note", ""))
         messages.success(request, gettext("%(name)s 已恢复在册") % {"name": elder.name})
     except ForbiddenError as exc:
@@ -185,9 +178,9 @@ def elder_reactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def elder_reveal(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     """htmx: returns the revealed values as a fragment; the access log row is written."""
-    elder = _elder_or_404(request, elder_id)
+    elder = elder_access.access_elder(request.user, elder_id)
     try:
-        access.require_capability(request.user, access.ELDER_REVEAL)
+        access.require_capability(request.user, elder_access.ELDER_REVEAL)
         values = services.elder_reveal(actor=request.user, elder=elder, fields=request.POST.getlist("fields"),
                                        purpose=request.POST.get("purpose", ""), remote_addr=client_ip(request))
     except ForbiddenError as exc:
@@ -200,7 +193,7 @@ def elder_reveal(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 def elder_timeline(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id)
+    elder = elder_access.access_elder(request.user, elder_id)
     page = Paginator(selectors.elder_timeline(elder), 50).get_page(request.GET.get("page"))
     return render(request, "elders/timeline.html", {"elder": elder, "page": page,
                                                     "rows": _timeline_rows(page.object_list)})
@@ -208,8 +201,8 @@ def elder_timeline(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 def elder_access_log(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id)
-    if not access.has_capability(request.user, access.ELDER_ACCESS_LOG):
+    elder = elder_access.access_elder(request.user, elder_id)
+    if not access.has_capability(request.user, elder_access.ELDER_ACCESS_LOG):
         return forbidden(request, ForbiddenError())
     page = Paginator(selectors.elder_access_log(elder), 50).get_page(request.GET.get("page"))
     return render(request, "elders/access_log.html", {"elder": elder, "page": page})
@@ -218,7 +211,7 @@ def elder_access_log(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def contact_add(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     form = ContactForm(request.POST)
     if form.is_valid():
         try:
@@ -234,7 +227,7 @@ def contact_add(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def contact_remove(request: HttpRequest, elder_id: uuid.UUID, contact_id: int) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     try:
         services.contact_remove(actor=request.user, elder=elder, contact_id=contact_id)
     except NotFoundError:  # not this elder's contact
@@ -246,7 +239,7 @@ def contact_remove(request: HttpRequest, elder_id: uuid.UUID, contact_id: int) -
 @login_required
 @require_POST
 def consent_grant(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     form = ConsentForm(request.POST)
     try:
         if not form.is_valid():
@@ -262,7 +255,7 @@ def consent_grant(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def consent_withdraw(request: HttpRequest, elder_id: uuid.UUID, consent_id: int) -> HttpResponse:
-    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     try:
         services.consent_withdraw(actor=request.user, elder=elder, consent_id=consent_id)
     except NotFoundError:  # not this elder's consent, or already withdrawn
@@ -290,7 +283,7 @@ def _upload_dir() -> Path:
 def elder_import(request: HttpRequest) -> HttpResponse:
     """Upload → dry-run report → confirm. The file waits under var/imports/ between the
     two steps; the confirm step validates again (all or nothing) before writing."""
-    if not access.has_capability(request.user, access.ELDER_IMPORT):
+    if not access.has_capability(request.user, elder_access.ELDER_IMPORT):
         return forbidden(request, ForbiddenError())
     form = ImportForm(request.POST or None, request.FILES or None)
     report = token = None

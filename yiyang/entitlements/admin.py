@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.core import access
+from yiyang.elders import access as elder_access
 from yiyang.elders.models import Category
 from yiyang.entitlements import engine, selectors, services
 from yiyang.entitlements.models import Benefit, BenefitRule, EntitlementChange
@@ -130,9 +131,9 @@ class BenefitAdmin(admin.ModelAdmin):
 
     def save_model(self, request: Any, obj: Benefit, form: Any, change: bool) -> None:
         was_active = form.initial.get("active") if change else None
-        result = services.benefit_save(actor=request.user, benefit=obj, was_active=was_active)
-        if result.elders:
-            messages.info(request, result.summary())
+        queued = services.benefit_save(actor=request.user, benefit=obj, was_active=was_active)
+        if queued is not None:
+            messages.info(request, queued.summary())
 
 
 @admin.register(BenefitRule)
@@ -194,7 +195,7 @@ class EntitlementChangeAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: Any) -> Any:
         # Names of elders: only those in the viewer's jurisdiction.
-        return super().get_queryset(request).filter(elder__in=access.access_elders(request.user))
+        return super().get_queryset(request).filter(elder__in=elder_access.access_elders(request.user))
 
     def has_add_permission(self, request: Any) -> bool:
         return False

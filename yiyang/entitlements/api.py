@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
 from yiyang.core import access
+from yiyang.elders import access as elder_access
 from yiyang.entitlements import engine, selectors, services
 from yiyang.entitlements.models import EntitlementChange
 from yiyang.entitlements.schemas import (
@@ -29,14 +30,14 @@ MAX_PAGE_SIZE = 200
 @router.get("/elders/{elder_id}/entitlements", response=list[EntitlementRead],
             summary="老年人可享受的政策（每个项目：可享受 / 可能符合 / 不符合，附理由和缺失信息）")
 def elder_entitlements(request: HttpRequest, elder_id: uuid.UUID, on: dt.date | None = None):
-    elder = access.access_elder(request.user, elder_id)
+    elder = elder_access.access_elder(request.user, elder_id)
     return selectors.elder_entitlements(elder, on=on)
 
 
 @router.post("/elders/{elder_id}/entitlements/{benefit}/explained", response={201: ExplainedRead},
              summary="记录已向老人讲解某项政策（写入个案时间线）")
 def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: str, payload: ExplainedIn | None = None):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     event = services.entitlement_explain(actor=request.user, elder=elder, benefit_code=benefit,
                                          note=payload.note if payload else "")
     return Status(201, ExplainedRead(benefit=event.payload["benefit"], name=event.payload["name"], event_id=event.pk,
@@ -64,7 +65,7 @@ def change_read(c: EntitlementChange) -> ChangeRead:
 @router.get("/entitlements/changes", response=ChangePage, by_alias=True,
             summary="享受资格变化（谁新近可享受），管辖范围内，最新的在前")
 def entitlement_changes(request: HttpRequest, filters: Query[ChangeQuery]):
-    access.require_capability(request.user, access.ELDER_VIEW)
+    access.require_capability(request.user, elder_access.ELDER_VIEW)
     page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
     page = max(1, filters.page)
     qs = selectors.entitlement_changes_for(request.user, selectors.ChangeFilters(
@@ -79,14 +80,14 @@ def entitlement_changes(request: HttpRequest, filters: Query[ChangeQuery]):
              summary="标记已告知老人")
 def entitlement_change_acknowledge(request: HttpRequest, change_id: int):
     change = selectors.access_change(request.user, change_id)
-    access.require_capability(request.user, access.ELDER_UPDATE)
+    access.require_capability(request.user, elder_access.ELDER_UPDATE)
     services.entitlement_change_acknowledge(actor=request.user, change=change)
     return change_read(selectors.entitlement_changes_for(request.user).get(pk=change.pk))
 
 
 @router.get("/benefits", response=list[BenefitRead], summary="政策项目及其规则（基本养老服务清单）")
 def benefit_list(request: HttpRequest, include_inactive: bool = False):
-    access.require_capability(request.user, access.ELDER_VIEW)
+    access.require_capability(request.user, elder_access.ELDER_VIEW)
     rs = selectors.rule_set(include_inactive=include_inactive)
     return [
         BenefitRead(

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +11,22 @@ class EntitlementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from yiyang.core.events import register_event_types
+        from yiyang.core.events import register_event_types, subscribe
+        from yiyang.core.registry import DemoBuilder, NavItem, PageSection, register_demo, register_nav
+        from yiyang.core.tasks import periodic
+        from yiyang.elders import access as elder_access
+        from yiyang.elders.registry import register_elder_section
+        from yiyang.entitlements import access, demo, sections, tasks
         from yiyang.entitlements.events import EVENT_TYPES
 
         register_event_types(EVENT_TYPES)
+        # What changes an elder's entitlements happens in other apps: hear of it, never be called.
+        subscribe(tasks.ELDER_EVENTS + tasks.ASSESSMENT_EVENTS, tasks.entitlements_on_events)
+        periodic("entitlements.nightly", tasks.entitlements_refresh_nightly, at=dt.time(1, 30),
+                 label="每晚重新计算政策享受资格（到龄、政策生效或到期）")
+        register_nav(NavItem("entitlement_changes", _("新享政策"), "entitlements:changes", order=30,
+                             capability=elder_access.ELDER_VIEW, namespaces=("entitlements",),
+                             exclude_url_names=access.PAYMENT_URL_NAMES))
+        register_elder_section(PageSection("entitlements", "entitlements/_elder_section.html", order=30,
+                                           context=sections.elder_entitlements))
+        register_demo(DemoBuilder("entitlements", demo.demo_build, after=("elders", "assessments")))

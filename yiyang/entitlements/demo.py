@@ -13,6 +13,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from yiyang.core.registry import DemoContext
 from yiyang.elders.models import Elder
 from yiyang.entitlements.models import Status
 from yiyang.entitlements.services import entitlements_refresh
@@ -21,9 +22,8 @@ LOOKBACK_DAYS = 30
 
 
 @transaction.atomic
-def demo_build(*, seed: int) -> str:
-    """``seed`` is accepted for the demo command's uniform call; the result is determined
-    by the elders, their assessments and the rules."""
+def demo_build(ctx: DemoContext) -> str:
+    """The result is determined by the elders, their assessments and the rules."""
     today = timezone.localdate()
     elders = Elder.objects.filter(active=True)
     entitlements_refresh(elders=elders, cause="date", on=today - dt.timedelta(days=LOOKBACK_DAYS))

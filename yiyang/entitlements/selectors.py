@@ -1,5 +1,5 @@
 """Reads for entitlements: the facts of an elder, the rules in force, the computed list, and
-the changes a worker should tell elders about. Lists start from ``access.access_elders``."""
+the changes a worker should tell elders about. Lists start from ``elder_access.access_elders``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from yiyang.core import access
 from yiyang.core.models import Event
+from yiyang.elders import access as elder_access
 from yiyang.elders.models import Category, Elder
 from yiyang.entitlements import engine, events
 from yiyang.entitlements.models import Benefit, BenefitRule, EntitlementChange, EntitlementStatus, Status
@@ -132,7 +132,7 @@ class ChangeFilters:
 def entitlement_changes_for(user: Any, filters: ChangeFilters | None = None) -> QuerySet[EntitlementChange]:
     """Status changes of active elders inside the caller's jurisdiction, newest first."""
     f = filters or ChangeFilters()
-    visible = access.access_elders(user).filter(active=True)
+    visible = elder_access.access_elders(user).filter(active=True)
     qs = EntitlementChange.objects.filter(Exists(visible.filter(pk=OuterRef("elder_id"))))
     if f.newly_entitled:
         qs = qs.filter(to_status=Status.ENTITLED).exclude(from_status=Status.ENTITLED)
@@ -156,7 +156,7 @@ def access_change(user: Any, change_id: Any) -> EntitlementChange:
         change = EntitlementChange.objects.select_related("elder", "benefit").get(pk=int(change_id))
     except (EntitlementChange.DoesNotExist, ValueError, TypeError):
         raise NotFoundError() from None
-    access.access_elder(user, change.elder_id)  # 404 outside the jurisdiction, 403 by role
+    elder_access.access_elder(user, change.elder_id)  # 404 outside the jurisdiction, 403 by role
     return change
 
 

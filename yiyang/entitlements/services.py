@@ -1,10 +1,10 @@
 """Writes for entitlements. Every one runs in a transaction and writes events.
 
 ``entitlements_refresh`` recomputes the stored status of elders × benefits in bulk and logs
-each change (``EntitlementChange``) with one timeline event per elder. It is called when an
-elder is registered or updated (elders.services), when an assessment is confirmed
-(assessments.services), when a rule or a benefit is saved in the admin, and nightly by
-``yiyang entitlements_refresh`` (birthdays and effective dates).
+each change (``EntitlementChange``) with one timeline event per elder. Nobody calls it from
+another app: the worker runs it in reaction to ``elder.*`` and ``assessment.*`` events
+(``tasks.py``), after a rule or a benefit is saved (enqueued here, in the same transaction),
+and nightly (the periodic job ``entitlements.nightly``: birthdays and effective dates).
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from yiyang.core import access
 from yiyang.core.bulk import bulk_insert
-from yiyang.core.events import EVENT_LABELS, event_record
+from yiyang.core.events import event_record, event_row, events_record_bulk
 from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
 from yiyang.core.models import Event
+from yiyang.elders import access as elder_access
 from yiyang.elders.models import Category, Elder
 from yiyang.entitlements import engine, events, selectors
 from yiyang.entitlements.models import Benefit, BenefitRule, EntitlementChange, EntitlementStatus, Status
@@ -70,13 +72,15 @@ def entitlements_refresh(
     rule: BenefitRule | None = None, actor: Any = None,
 ) -> RefreshResult:
     """Recompute the stored status of every active benefit for ``elders`` (a queryset, or a
-    list of elders or their ids; deactivated elders are skipped) as of ``on`` (default
-    today). A status seen for the first time is stored without a change row (a baseline);
+    list of elders or their ids) as of ``on`` (default today). A deactivated elder (deceased,
+    moved away) is entitled to nothing: their statuses become 不符合, logged as changes. A status seen for the first time is stored without a change row (a baseline);
     a status that differs from the stored one is updated and logged as a change with
     ``cause`` ("rule" / "elder" / "assessment" / "date")."""
     if cause not in CAUSES.values:
         raise ValueError(f"unknown cause {cause!r}")
     on = on or timezone.localdate()
+    if actor is not None and not hasattr(actor, "pk"):  # a user id, from a task's arguments
+        actor = get_user_model().objects.filter(pk=actor).first()
     rs = selectors.rule_set()
     active_ids = [b.pk for b in rs.benefits]
     pks = _pks(elders)
@@ -85,6 +89,42 @@ def entitlements_refresh(
     for i in range(0, len(pks), CHUNK):
         result.add(_refresh_chunk(pks[i:i + CHUNK], rs, active_ids, cause=cause, on=on, rule=rule, actor=actor,
                                   selected=selected))
+        result.add(_retire_inactive(pks[i:i + CHUNK], actor=actor))
+    return result
+
+
+def _retire_inactive(pks: list[Any], *, actor: Any) -> RefreshResult:
+    """Deactivated elders among ``pks`` keep no 可享受 / 可能符合 status: each one becomes
+    不符合 with the deactivation as its reason, logged like any change (a payment round then
+    says why the elder left its list)."""
+    result = RefreshResult()
+    inactive = {e.pk: e for e in Elder.objects.filter(pk__in=pks, active=False).only(
+        "id", "region_id", "deactivation_reason", "active")}
+    if not inactive:
+        return result
+    rows = list(EntitlementStatus.objects.filter(elder_id__in=list(inactive)).exclude(status=Status.NOT)
+                .select_related("benefit"))
+    now = timezone.now()
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    changes: list[EntitlementChange] = []
+    per_elder: dict[Any, dict[str, dict[str, str]]] = {}
+    for row in rows:
+        elder = inactive[row.elder_id]
+        label = Elder.DeactivationReason(elder.deactivation_reason).label if elder.deactivation_reason else "注销"
+        reason = f"档案已注销（{label}）"
+        changes.append(EntitlementChange(elder_id=row.elder_id, benefit=row.benefit, from_status=row.status,
+                                         to_status=Status.NOT, reason=reason, at=now, cause=CAUSES.ELDER))
+        per_elder.setdefault(row.elder_id, {})[row.benefit.name] = {
+            "from": str(Status(row.status).label), "to": str(Status.NOT.label)}
+        row.status, row.reason, row.since = Status.NOT, reason, now
+        result.changes += 1
+    EntitlementStatus.objects.bulk_update(rows, ["status", "reason", "since"], batch_size=1000)
+    EntitlementChange.objects.bulk_create(changes, batch_size=1000)
+    events_record_bulk(
+        event_row(type=events.CHANGED, occurred_at=now, actor=actor_obj, elder_id=pk, subject=inactive[pk],
+                  region_code=inactive[pk].region_id,
+                  payload={"changes": c, "cause": CAUSES.ELDER.value, "reason_label": str(CAUSES.ELDER.label)})
+        for pk, c in per_elder.items())
     return result
 
 
@@ -102,7 +142,7 @@ def _refresh_chunk(pks: list[Any], rs: selectors.RuleSet, active_ids: list[int],
     new_rows: list[tuple[Any, ...]] = []
     changed_rows: list[EntitlementStatus] = []
     change_rows: list[EntitlementChange] = []
-    event_rows: list[Event] = []
+    event_rows: list[tuple[Any, ...]] = []
     actor_obj = actor if getattr(actor, "pk", None) else None
     for elder in elders:
         result.elders += 1
@@ -143,7 +183,7 @@ def _refresh_chunk(pks: list[Any], rs: selectors.RuleSet, active_ids: list[int],
     _insert_statuses(new_rows)
     EntitlementStatus.objects.bulk_update(changed_rows, ["status", "reason", "since"], batch_size=1000)
     EntitlementChange.objects.bulk_create(change_rows, batch_size=1000)
-    Event.objects.bulk_create(event_rows, batch_size=1000)
+    events_record_bulk(event_rows)
     return result
 
 
@@ -164,13 +204,10 @@ def _insert_statuses(rows: list[tuple[Any, ...]]) -> None:
             batch_size=1000, ignore_conflicts=True)
 
 
-def _event(*, type: str, actor: Any, elder: Elder, at: Any, payload: dict[str, Any]) -> Event:  # noqa: A002
-    """An event row like ``event_record`` writes, for a bulk insert (a rule change may
-    touch thousands of elders)."""
-    if type not in EVENT_LABELS:
-        raise ValueError(f"unregistered event type {type!r}")
-    return Event(type=type, actor=actor, elder_id=elder.pk, subject_type="elders.elder", subject_id=str(elder.pk),
-                 region_code=elder.region_id, payload=payload, occurred_at=at)
+def _event(*, type: str, actor: Any, elder: Elder, at: Any, payload: dict[str, Any]) -> tuple[Any, ...]:  # noqa: A002
+    """An event row for ``events_record_bulk`` (a rule change may touch thousands of elders)."""
+    return event_row(type=type, occurred_at=at, actor=actor, elder_id=elder.pk, subject=elder,
+                     region_code=elder.region_id, payload=payload)
 
 
 def entitlements_refresh_for_elder(elder: Elder, cause: str = "assessment", *, actor: Any = None,
@@ -182,7 +219,7 @@ def entitlements_refresh_for_elder(elder: Elder, cause: str = "assessment", *, a
 @transaction.atomic
 def entitlement_explain(*, actor: Any, elder: Elder, benefit_code: str, note: str = "") -> Event:
     """A worker explained one benefit to the elder (政策宣传): an event on the elder's timeline."""
-    access.require_capability(actor, access.ELDER_UPDATE)
+    access.require_capability(actor, elder_access.ELDER_UPDATE)
     benefit = Benefit.objects.filter(code=benefit_code, active=True).first()
     if benefit is None:
         raise NotFoundError("该政策项目不存在或未启用")
@@ -198,7 +235,7 @@ def entitlement_explain(*, actor: Any, elder: Elder, benefit_code: str, note: st
 @transaction.atomic
 def entitlement_change_acknowledge(*, actor: Any, change: EntitlementChange) -> EntitlementChange:
     """The worker has told the elder about the change (已告知)."""
-    access.require_capability(actor, access.ELDER_UPDATE)
+    access.require_capability(actor, elder_access.ELDER_UPDATE)
     change = EntitlementChange.objects.select_for_update().select_related("elder", "benefit").get(pk=change.pk)
     if change.acknowledged_at is not None:
         raise ApplicationError("该变化已标记为已告知", code="already_acknowledged")
@@ -230,10 +267,30 @@ def rule_validate(rule: BenefitRule) -> None:
         raise FieldErrors(errors)
 
 
+@dataclass
+class Queued:
+    """A recompute handed to the worker: what the admin tells the person who saved."""
+
+    scopes: list[str]
+
+    def summary(self) -> str:
+        where = "所有地区" if "" in self.scopes else "、".join(sorted(self.scopes))
+        return f"已保存。{where}在册老年人的政策享受资格正在后台重新计算，几分钟内生效（可在“后台任务”中查看进度）。"
+
+
+def _queue_refresh(scopes: set[str], *, rule: BenefitRule | None, actor: Any) -> Queued:
+    from yiyang.entitlements.tasks import entitlements_refresh_scope
+
+    entitlements_refresh_scope.enqueue(region_codes=sorted(scopes), cause=CAUSES.RULE.value,
+                                       rule_id=rule.pk if rule is not None else None,
+                                       actor_id=getattr(actor, "pk", None))
+    return Queued(sorted(scopes))
+
+
 @transaction.atomic
-def benefit_rule_save(*, actor: Any, rule: BenefitRule, previous_region_code: str | None = None) -> RefreshResult:
-    """Save a rule, then recompute the elders in its scope (and in its old scope when the
-    region changed). Synchronous: a district of some ten thousand elders takes seconds."""
+def benefit_rule_save(*, actor: Any, rule: BenefitRule, previous_region_code: str | None = None) -> Queued:
+    """Save a rule and enqueue the recompute of the elders in its scope (and in its old scope
+    when the region changed): the worker does it in chunks, outside the admin's request."""
     rule_validate(rule)
     created = rule.pk is None
     rule.updated_by = actor if getattr(actor, "pk", None) else None
@@ -241,38 +298,36 @@ def benefit_rule_save(*, actor: Any, rule: BenefitRule, previous_region_code: st
     scopes = {rule.region_code}
     if previous_region_code is not None:
         scopes.add(previous_region_code)
-    result = entitlements_refresh(elders=selectors.elders_in_scope(scopes), cause=CAUSES.RULE, rule=rule,
-                                  actor=actor)
+    queued = _queue_refresh(scopes, rule=rule, actor=actor)
     event_record(type=events.RULE_SAVED, actor=actor, subject=rule, region_code=rule.region_code,
                  payload={"benefit": rule.benefit.code, "name": rule.benefit.name, "created": created,
                           "conditions": rule.conditions, "region_code": rule.region_code,
                           "effective_from": rule.effective_from.isoformat() if rule.effective_from else None,
-                          "effective_to": rule.effective_to.isoformat() if rule.effective_to else None,
-                          "elders": result.elders, "changes": result.changes})
-    return result
+                          "effective_to": rule.effective_to.isoformat() if rule.effective_to else None})
+    return queued
 
 
 @transaction.atomic
-def benefit_rule_delete(*, actor: Any, rule: BenefitRule) -> RefreshResult:
+def benefit_rule_delete(*, actor: Any, rule: BenefitRule) -> Queued:
     scope, benefit, pk = rule.region_code, rule.benefit, rule.pk
     conditions = rule.conditions
     rule.delete()
-    result = entitlements_refresh(elders=selectors.elders_in_scope({scope}), cause=CAUSES.RULE, actor=actor)
+    queued = _queue_refresh({scope}, rule=None, actor=actor)
     event_record(type=events.RULE_DELETED, actor=actor, region_code=scope,
                  payload={"rule": pk, "benefit": benefit.code, "name": benefit.name, "conditions": conditions,
-                          "region_code": scope, "elders": result.elders, "changes": result.changes})
-    return result
+                          "region_code": scope})
+    return queued
 
 
 @transaction.atomic
-def benefit_save(*, actor: Any, benefit: Benefit, was_active: bool | None = None) -> RefreshResult:
-    """Save a benefit; switching it on or off recomputes every elder."""
+def benefit_save(*, actor: Any, benefit: Benefit, was_active: bool | None = None) -> Queued | None:
+    """Save a benefit; switching it on or off enqueues the recompute of every elder."""
     created = benefit.pk is None
     benefit.save()
-    result = RefreshResult()
+    queued = None
     if was_active is not None and was_active != benefit.active:
-        result = entitlements_refresh(elders=Elder.objects.filter(active=True), cause=CAUSES.RULE, actor=actor)
+        queued = _queue_refresh({""}, rule=None, actor=actor)
     event_record(type=events.BENEFIT_SAVED, actor=actor, subject=benefit,
                  payload={"benefit": benefit.code, "name": benefit.name, "active": benefit.active,
-                          "created": created, "elders": result.elders, "changes": result.changes})
-    return result
+                          "created": created})
+    return queued

@@ -16,28 +16,21 @@ from django.views.decorators.http import require_POST
 from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, ForbiddenError, NotFoundError
 from yiyang.core.htmx import is_htmx
-from yiyang.elders.models import Elder
+from yiyang.elders import access as elder_access
 from yiyang.entitlements import engine, selectors, services
 from yiyang.entitlements.models import Benefit, EntitlementChange
-from yiyang.entitlements.templatetags.entitlements_tags import item_context
+from yiyang.entitlements.sections import item_context
 
 PAGE_SIZE = 30
 
 
-def _elder_or_404(request: HttpRequest, elder_id: uuid.UUID, capability: str = access.ELDER_VIEW) -> Elder:
-    try:
-        return access.access_elder(request.user, elder_id, capability)
-    except NotFoundError:
-        raise Http404 from None
-    except ForbiddenError as exc:
-        raise PermissionDenied(exc.message) from None
 
 
 @login_required
 @require_POST
 def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: str) -> HttpResponse:
     """"已向老人讲解": an event on the timeline; htmx gets the item back showing it was done."""
-    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     try:
         services.entitlement_explain(actor=request.user, elder=elder, benefit_code=benefit,
                                      note=request.POST.get("note", ""))
@@ -70,7 +63,7 @@ def _change_filters(request: HttpRequest) -> tuple[selectors.ChangeFilters, dict
 @login_required
 def change_list(request: HttpRequest) -> HttpResponse:
     """谁新近可享受: the elders of the caller's jurisdiction whose status changed."""
-    if not access.has_capability(request.user, access.ELDER_VIEW):
+    if not access.has_capability(request.user, elder_access.ELDER_VIEW):
         return render(request, "core/forbidden.html", {"message": ForbiddenError().message}, status=403)
     filters, chosen = _change_filters(request)
     page = Paginator(selectors.entitlement_changes_for(request.user, filters), PAGE_SIZE).get_page(
@@ -80,7 +73,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
     return render(request, "entitlements/changes.html", {
         "page": page, "chosen": chosen, "querystring": query.urlencode(),
         "benefits": Benefit.objects.filter(active=True).order_by("sort_order"),
-        "can_acknowledge": access.has_capability(request.user, access.ELDER_UPDATE),
+        "can_acknowledge": access.has_capability(request.user, elder_access.ELDER_UPDATE),
     })
 
 
@@ -89,7 +82,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
 def change_acknowledge(request: HttpRequest, change_id: int) -> HttpResponse:
     try:
         change = selectors.access_change(request.user, change_id)
-        access.require_capability(request.user, access.ELDER_UPDATE)
+        access.require_capability(request.user, elder_access.ELDER_UPDATE)
         services.entitlement_change_acknowledge(actor=request.user, change=change)
     except NotFoundError:
         raise Http404 from None
@@ -110,7 +103,7 @@ def change_acknowledge(request: HttpRequest, change_id: int) -> HttpResponse:
 @login_required
 def benefit_list(request: HttpRequest) -> HttpResponse:
     """政策清单: every active benefit, who qualifies in plain words, how to apply."""
-    if not access.has_capability(request.user, access.ELDER_VIEW):
+    if not access.has_capability(request.user, elder_access.ELDER_VIEW):
         return render(request, "core/forbidden.html", {"message": ForbiddenError().message}, status=403)
     rs = selectors.rule_set()
     rows = [(b, [(r, engine.describe(r.conditions, rs.vocab)) for r in rs.rules[b.code]]) for b in rs.benefits]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Schema
 
-from yiyang.core import access
+from yiyang.regions import access as region_access
 
 router = Router(tags=["区划 regions"])
 
@@ -18,7 +18,7 @@ class RegionRead(Schema):
 
 @router.get("", response=list[RegionRead], summary="管辖范围内的区划")
 def region_list(request, level: str | None = None):
-    qs = access.access_regions(request.user)
+    qs = region_access.access_regions(request.user)
     if level:
         qs = qs.filter(level=level)
     return [RegionRead(code=r.code, name=r.name, level=r.level, parent_code=r.parent_id) for r in qs.order_by("code")]

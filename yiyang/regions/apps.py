@@ -7,3 +7,9 @@ class RegionsConfig(AppConfig):
     label = "regions"
     verbose_name = _("行政区划")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from yiyang.core.registry import DemoBuilder, register_demo
+        from yiyang.regions import demo
+
+        register_demo(DemoBuilder("regions", demo.demo_build))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from yiyang.core.access import prefix_range  # noqa: F401 - the primitive lives in core
 from yiyang.regions.models import PREFIX_LENGTH
 
 CODE_RE = re.compile(r"^\d{12}$")
@@ -33,18 +34,6 @@ def parent_code(code: str) -> str | None:
 
 def prefix_of(code: str) -> str:
     return code[: PREFIX_LENGTH[level_of(code)]]
-
-
-def prefix_range(prefix: str) -> tuple[str, str]:
-    """Half-open range [lo, hi) of 12-digit codes starting with ``prefix``.
-
-    Digits only on both ends, so the comparison means the same under any collation
-    (PostgreSQL's locale collations ignore punctuation like ':' at the first level).
-    """
-    lo = prefix.ljust(12, "0")
-    nxt = str(int(prefix) + 1).zfill(len(prefix))
-    hi = nxt.ljust(12, "0") if len(nxt) == len(prefix) else "9" * 12 + "9"
-    return lo, hi
 
 
 def normalize_code(raw: str) -> str:

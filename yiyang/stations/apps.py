@@ -7,3 +7,9 @@ class StationsConfig(AppConfig):
     label = "stations"
     verbose_name = _("服务点")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from yiyang.core.registry import DemoBuilder, register_demo
+        from yiyang.stations import demo
+
+        register_demo(DemoBuilder("stations", demo.demo_build, after=("regions", "accounts")))

@@ -1,6 +1,6 @@
 """/api/v1 — needs survey: the questionnaire, an elder's surveys and current needs.
 
-Thin: every call goes through ``access.access_elder`` (404 outside the caller's
+Thin: every call goes through ``elder_access.access_elder`` (404 outside the caller's
 jurisdiction), the selectors and the services.
 """
 
@@ -11,7 +11,7 @@ import uuid
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from yiyang.core import access
+from yiyang.elders import access as elder_access
 from yiyang.surveys import selectors, services
 from yiyang.surveys.models import Questionnaire, SurveyResponse
 from yiyang.surveys.schemas import (
@@ -73,14 +73,14 @@ def survey_detail(request: HttpRequest, response_id: uuid.UUID):
 
 @router.get("/elders/{elder_id}/surveys", response=list[SurveyResponseRead], summary="需求调查记录（新的在前）")
 def elder_surveys(request: HttpRequest, elder_id: uuid.UUID):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_VIEW)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_VIEW)
     names = selectors.need_tag_names()
     return [response_read(r, names) for r in selectors.survey_history(elder)]
 
 
 @router.post("/elders/{elder_id}/surveys", response={201: SurveyResponseDetail}, summary="提交需求调查")
 def elder_survey_create(request: HttpRequest, elder_id: uuid.UUID, payload: SurveyCreate):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     if payload.questionnaire_version is None:
         q = selectors.questionnaire_published()
     else:
@@ -92,7 +92,7 @@ def elder_survey_create(request: HttpRequest, elder_id: uuid.UUID, payload: Surv
 
 @router.get("/elders/{elder_id}/needs", response=CurrentNeedsRead, summary="当前需求（最近一次调查）")
 def elder_needs(request: HttpRequest, elder_id: uuid.UUID):
-    elder = access.access_elder(request.user, elder_id, access.ELDER_VIEW)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_VIEW)
     latest = selectors.elder_latest_survey(elder)
     names = selectors.need_tag_names()
     return CurrentNeedsRead(

@@ -10,6 +10,12 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from yiyang.core.events import register_event_types
+        from yiyang.core.registry import DemoBuilder, PageSection, register_demo
+        from yiyang.elders.registry import register_elder_section
+        from yiyang.surveys import demo, sections
         from yiyang.surveys.events import EVENT_TYPES
 
         register_event_types(EVENT_TYPES)
+        register_elder_section(PageSection("needs", "surveys/_elder_section.html", order=20,
+                                           context=sections.elder_needs))
+        register_demo(DemoBuilder("surveys", lambda ctx: demo.demo_build(seed=ctx.seed), after=("elders",)))

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from yiyang.accounts.models import Role, User
 from yiyang.core.bulk import bulk_insert
-from yiyang.core.models import Event
+from yiyang.core.events import events_record_bulk
 from yiyang.elders.models import Elder, ElderCategory
 from yiyang.surveys import events, selectors
 from yiyang.surveys.models import Question, SurveyResponse
@@ -192,8 +192,7 @@ def demo_build(*, seed: int) -> str:
     bulk_insert(SurveyResponse, ["id", "created_at", "updated_at", "version", "elder_id", "region_code",
                                  "questionnaire_id", "answers_enc", "need_tags", "surveyed_on", "surveyed_by_id",
                                  "source"], responses)
-    bulk_insert(Event, ["id", "type", "occurred_at", "actor_id", "elder_id", "subject_type", "subject_id",
-                        "region_code", "payload"], event_rows)
+    events_record_bulk(event_rows)
     top = sorted(tag_count.items(), key=lambda kv: (-kv[1], order.get(kv[0], 999)))[:3]
     top_text = "、".join(f"{names.get(c, c)} {n}" for c, n in top)
     return (f"需求调查：{len(responses)}/{len(elders)} 位老年人已有调查记录（问卷第{questionnaire.version}版）"

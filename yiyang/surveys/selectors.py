@@ -9,7 +9,7 @@ Public for other domains:
 * ``elder_latest_survey(elder)`` — the latest response itself (date, who, version).
 
 Reading one response's answers is a read of sensitive data: it goes through
-``survey_response_for`` (jurisdiction via ``access.access_elder``) and the caller logs it
+``survey_response_for`` (jurisdiction via ``elder_access.access_elder``) and the caller logs it
 with ``services.survey_response_log_access``.
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, NotFoundError
+from yiyang.elders import access as elder_access
 from yiyang.elders.models import Elder
 from yiyang.surveys.models import NeedTag, Option, Question, Questionnaire, SurveyResponse
 
@@ -149,7 +149,7 @@ def survey_response_for(user: Any, response_id: Any) -> SurveyResponse:
         if exc.__class__.__name__ == "ValidationError":
             raise NotFoundError() from None
         raise
-    response.elder = access.access_elder(user, response.elder_id, access.ELDER_VIEW)
+    response.elder = elder_access.access_elder(user, response.elder_id, elder_access.ELDER_VIEW)
     return response
 
 

@@ -20,6 +20,7 @@ from yiyang.core import access
 from yiyang.core.events import event_record
 from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
 from yiyang.core.models import AccessLog
+from yiyang.elders import access as elder_access
 from yiyang.elders.models import Elder
 from yiyang.surveys import events, selectors
 from yiyang.surveys.models import Option, Question, Questionnaire, SurveyResponse
@@ -49,7 +50,7 @@ def survey_submit(
     if actor is not None and getattr(actor, "pk", None):
         if not access.in_jurisdiction(actor, elder.region_id):
             raise NotFoundError()
-        access.require_capability(actor, access.ELDER_UPDATE)
+        access.require_capability(actor, elder_access.ELDER_UPDATE)
     if not elder.active:
         raise ApplicationError("该老年人已注销，不能再做需求调查", code="inactive")
     if questionnaire.status == Questionnaire.Status.DRAFT:

@@ -7,43 +7,23 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from yiyang.core import access
-from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
+from yiyang.core.exceptions import ApplicationError, FieldErrors
 from yiyang.core.htmx import client_ip
-from yiyang.elders.models import Elder
+from yiyang.elders import access as elder_access
 from yiyang.surveys import forms, selectors, services
-from yiyang.surveys.models import SurveyResponse
 from yiyang.surveys.validation import clean_answers
-
-
-def _elder_or_404(request: HttpRequest, elder_id: uuid.UUID, capability: str) -> Elder:
-    try:
-        return access.access_elder(request.user, elder_id, capability)
-    except NotFoundError:
-        raise Http404 from None
-    except ForbiddenError as exc:  # inside the jurisdiction, but not for this role
-        raise PermissionDenied(exc.message) from None
-
-
-def _response_or_404(request: HttpRequest, response_id: uuid.UUID) -> SurveyResponse:
-    try:
-        return selectors.survey_response_for(request.user, response_id)
-    except NotFoundError:
-        raise Http404 from None
-    except ForbiddenError as exc:
-        raise PermissionDenied(exc.message) from None
 
 
 @login_required
 def survey_form(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     """The field form: one question per card, grouped by section; on error the page comes
     back with every answer kept and the message under its question."""
-    elder = _elder_or_404(request, elder_id, access.ELDER_UPDATE)
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     context: dict[str, Any] = {"elder": elder}
     if not elder.active:
         context["unavailable"] = "该老年人已注销，不能再做需求调查。"
@@ -91,7 +71,7 @@ def survey_form(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
 def survey_detail(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
     """One response in words (grouped like the form), with the need tags it produced. The
     answers are sensitive: the view is logged."""
-    response = _response_or_404(request, response_id)
+    response = selectors.survey_response_for(request.user, response_id)
     services.survey_response_log_access(actor=request.user, response=response, purpose="查看需求调查",
                                         remote_addr=client_ip(request))
     latest = selectors.elder_latest_survey(response.elder)
@@ -100,5 +80,5 @@ def survey_detail(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
         "need_tags": selectors.tag_pairs(response.need_tags),
         "groups": selectors.answer_rows(response),
         "is_latest": latest is not None and latest.pk == response.pk,
-        "can_survey": access.has_capability(request.user, access.ELDER_UPDATE) and response.elder.active,
+        "can_survey": access.has_capability(request.user, elder_access.ELDER_UPDATE) and response.elder.active,
     })

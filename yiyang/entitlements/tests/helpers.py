@@ -37,8 +37,9 @@ def elder_aged(actor, years: int, *, region_code: str = factories.COMMUNITY_A, d
                **overrides):
     birth = born(years, days_after_birthday=days_after_birthday)
     overrides.setdefault("categories", [])
-    return factories.make_elder(actor, region_code=region_code,
-                                id_number=id_number_born(birth), **overrides)
+    elder = factories.make_elder(actor, region_code=region_code, id_number=id_number_born(birth), **overrides)
+    factories.run_worker()  # the registration's event reaches entitlements through the worker
+    return elder
 
 
 def confirm_level(elder, level: int, *, assessed_on: dt.date | None = None) -> Assessment:

@@ -95,6 +95,7 @@ def test_explained_writes_a_timeline_event(api, worker, mine):
 def test_changes_newest_first_and_newly_entitled_filter(api, worker, superuser, mine, theirs):
     e = elder_aged(superuser, 70, living_situation="with_children")
     elder_update(actor=worker, elder=e, data={"categories": ["low_income"]})
+    factories.run_worker()
     elder_update(actor=superuser, elder=theirs, data={"categories": ["low_income"]})
     resp = api.get("/api/v1/entitlements/changes")
     assert resp.status_code == 200
@@ -117,6 +118,7 @@ def test_changes_newest_first_and_newly_entitled_filter(api, worker, superuser, 
 def test_acknowledge(api, worker, superuser, theirs):
     e = elder_aged(superuser, 70)
     elder_update(actor=worker, elder=e, data={"categories": ["subsistence"]})
+    factories.run_worker()
     change = EntitlementChange.objects.filter(elder=e).first()
     resp = api.post(f"/api/v1/entitlements/changes/{change.pk}/acknowledge")
     assert resp.status_code == 200, resp.content
@@ -125,6 +127,7 @@ def test_acknowledge(api, worker, superuser, theirs):
     open_items = api.get("/api/v1/entitlements/changes", {"acknowledged": "false"}).json()["items"]
     assert change.pk not in [i["id"] for i in open_items]
     elder_update(actor=superuser, elder=theirs, data={"categories": ["subsistence"]})
+    factories.run_worker()
     other = EntitlementChange.objects.filter(elder=theirs).first()
     assert_error(api.post(f"/api/v1/entitlements/changes/{other.pk}/acknowledge"), 404, "not_found")
     assert_error(api.post("/api/v1/entitlements/changes/999999/acknowledge"), 404, "not_found")

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from yiyang.core.registry import DemoContext
 from yiyang.entitlements.demo import demo_build
 from yiyang.entitlements.models import EntitlementChange, EntitlementStatus
 from yiyang.entitlements.tests.helpers import elder_aged
@@ -18,7 +19,7 @@ def test_demo_build_computes_everyone_and_finds_last_month_birthdays(superuser):
     turned_80 = elder_aged(superuser, 80, days_after_birthday=10)
     old = elder_aged(superuser, 85)
     EntitlementStatus.objects.all().delete()  # as after the demo's bulk import: nothing computed yet
-    summary = demo_build(seed=2026)
+    summary = demo_build(DemoContext(seed=2026, elders=0))
     assert summary.startswith("政策享受：2 位老年人 × 11 项")
     assert "新增可享受" in summary
     assert EntitlementStatus.objects.filter(elder=old).count() == 11

@@ -104,6 +104,7 @@ def test_adding_subsistence_in_an_update_makes_the_elder_newly_entitled(worker):
     e = elder_aged(worker, 70)
     assert stored(e)["elderly_service_subsidy"] == "maybe"
     elder_update(actor=worker, elder=e, data={"categories": ["subsistence"]})
+    factories.run_worker()
     got = changes(e)
     assert ("elderly_service_subsidy", "maybe", "entitled", "elder") in got
     assert ("legal_aid", "maybe", "entitled", "elder") in got
@@ -118,6 +119,7 @@ def test_adding_subsistence_in_an_update_makes_the_elder_newly_entitled(worker):
     assert ev.payload["cause"] == "elder"
     # The same update again changes nothing.
     elder_update(actor=worker, elder=Elder.objects.get(pk=e.pk), data={"notes": "复核"})
+    factories.run_worker()
     assert len(changes(e)) == len(got)
 
 
@@ -137,6 +139,7 @@ def test_a_birthday_crossing_80_shows_up_in_the_nightly_refresh(superuser):
 def test_correcting_the_id_number_across_80_is_an_elder_change(worker):
     e = elder_aged(worker, 78)
     elder_update(actor=worker, elder=e, data={"id_number": id_number_born(born(82))})
+    factories.run_worker()
     assert ("advanced_age_allowance", "not", "entitled", "elder") in changes(e)
 
 
@@ -164,6 +167,7 @@ def test_the_assessment_workflow_calls_the_refresh(worker):
     assessment_services.assessment_record(actor=worker, assessment=a, items=items, part_a={})
     assessment_services.assessment_submit(actor=worker, assessment=a)
     a = assessment_services.assessment_confirm(actor=co, assessment=a)
+    factories.run_worker()
     assert a.level >= 2
     assert ("disability_care_subsidy", "maybe", "entitled", "assessment") in changes(e)
 
@@ -173,21 +177,26 @@ def test_a_rule_change_recomputes_only_its_scope(superuser):
     luohu = elder_aged(superuser, 75, region_code=factories.COMMUNITY_OTHER_DISTRICT)
     rule = BenefitRule(benefit=Benefit.objects.get(code="advanced_age_allowance"), region_code="440304000000",
                        conditions={"all": [{"age": {">=": 70}}, {"hukou_local": True}]}, source="福田区试行")
-    result = services.benefit_rule_save(actor=superuser, rule=rule)
-    assert result.elders == 1 and result.newly_entitled == 1
+    queued = services.benefit_rule_save(actor=superuser, rule=rule)
+    # Saved at once; the recompute is the worker's (not inside the admin's request).
+    assert queued.scopes == ["440304000000"] and changes(futian) == []
+    factories.run_worker()
     assert changes(futian) == [("advanced_age_allowance", "not", "entitled", "rule")]
     assert changes(luohu) == []
     ch = EntitlementChange.objects.get(elder=futian)
     assert ch.rule == rule
     ev = Event.objects.get(type="entitlement.rule_saved")
-    assert ev.actor == superuser and ev.region_code == "440304000000" and ev.payload["changes"] == 1
+    assert ev.actor == superuser and ev.region_code == "440304000000"
+    assert ch.cause == "rule" and Event.objects.get(elder_id=futian.pk, type="entitlement.changed").actor == superuser
     # Scope moved to 罗湖: both the old and the new scope are recomputed.
     rule.region_code = "440303000000"
     services.benefit_rule_save(actor=superuser, rule=rule, previous_region_code="440304000000")
+    factories.run_worker()
     assert changes(futian)[-1] == ("advanced_age_allowance", "entitled", "not", "rule")
     assert changes(luohu) == [("advanced_age_allowance", "not", "entitled", "rule")]
     # Deleted: back to the national rule.
     services.benefit_rule_delete(actor=superuser, rule=rule)
+    factories.run_worker()
     assert stored(luohu)["advanced_age_allowance"] == "not"
     assert Event.objects.filter(type="entitlement.rule_deleted").count() == 1
 
@@ -198,6 +207,7 @@ def test_a_rule_taking_effect_later_changes_status_on_that_day(superuser):
     rule = BenefitRule(benefit=Benefit.objects.get(code="advanced_age_allowance"), region_code="440304006000",
                        conditions={"age": {">=": 70}}, effective_from=start)
     services.benefit_rule_save(actor=superuser, rule=rule)
+    factories.run_worker()
     assert stored(e)["advanced_age_allowance"] == "not"
     item = next(i for i in selectors.elder_entitlements(e) if i["benefit"] == "advanced_age_allowance")
     assert item["reason"] == "未满80周岁（现72岁）"  # the national rule still governs today
@@ -210,6 +220,7 @@ def test_invalid_rule_is_refused_by_the_service(superuser):
                        effective_from=dt.date(2026, 2, 1), effective_to=dt.date(2026, 1, 1))
     with pytest.raises(FieldErrors) as exc:
         services.benefit_rule_save(actor=superuser, rule=rule)
+        factories.run_worker()
     assert set(exc.value.errors) == {"conditions", "effective_to"}
     assert rule.pk is None
 
@@ -221,10 +232,12 @@ def test_switching_a_benefit_on_is_a_change_for_elders_on_record(superuser):
     assert "ltc_insurance" not in stored(e)
     ltc.active = True
     services.benefit_save(actor=superuser, benefit=ltc, was_active=False)
+    factories.run_worker()
     assert stored(e)["ltc_insurance"] == "entitled"
     assert ("ltc_insurance", "not", "entitled", "rule") in changes(e)
     ltc.active = False
     services.benefit_save(actor=superuser, benefit=ltc, was_active=True)
+    factories.run_worker()
     assert "ltc_insurance" not in stored(e)
     assert "ltc_insurance" not in statuses(e)
 
@@ -232,16 +245,22 @@ def test_switching_a_benefit_on_is_a_change_for_elders_on_record(superuser):
 def test_deactivated_elders_are_skipped_and_hidden(worker):
     e = elder_aged(worker, 70)
     elder_update(actor=worker, elder=e, data={"categories": ["subsistence"]})
+    factories.run_worker()
     assert selectors.entitlement_changes_for(worker).filter(elder=e).exists()
     elder_deactivate(actor=worker, elder=Elder.objects.get(pk=e.pk), reason="moved_away")
+    factories.run_worker()
     assert not selectors.entitlement_changes_for(worker).filter(elder=e).exists()
     assert services.entitlements_refresh(elders=[e], cause="date").elders == 0
+    # Nothing stays 可享受 or 可能符合 for someone who moved away; each loss says why.
+    assert set(stored(e).values()) == {"not"}
+    lost = EntitlementChange.objects.filter(elder=e, to_status="not", cause="elder")
+    assert lost.exists() and all(c.reason == "档案已注销（迁出）" for c in lost)
 
 
 def test_refresh_is_bulk(superuser, django_assert_max_num_queries):
     elders = [elder_aged(superuser, 60 + n) for n in range(12)]
     Elder.objects.filter(pk__in=[e.pk for e in elders]).update(hukou_local=False)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         result = services.entitlements_refresh(elders=Elder.objects.filter(pk__in=[e.pk for e in elders]),
                                                cause="elder")
     assert result.elders == 12 and result.changes >= 1
@@ -274,6 +293,7 @@ def test_explained_is_an_event_on_the_timeline_with_the_benefit_name(worker):
 def test_acknowledge_once(worker):
     e = elder_aged(worker, 70)
     elder_update(actor=worker, elder=e, data={"categories": ["subsistence"]})
+    factories.run_worker()
     ch = EntitlementChange.objects.filter(elder=e).first()
     services.entitlement_change_acknowledge(actor=worker, change=ch)
     ch.refresh_from_db()
@@ -292,6 +312,7 @@ def test_changes_list_is_limited_to_the_jurisdiction_and_filters(worker, superus
     theirs = elder_aged(superuser, 70, region_code=factories.COMMUNITY_B)
     for e in (mine, theirs):
         elder_update(actor=superuser, elder=e, data={"categories": ["subsistence"]})
+        factories.run_worker()
     qs = selectors.entitlement_changes_for(worker)
     assert set(qs.values_list("elder_id", flat=True)) == {mine.pk}
     assert selectors.entitlement_changes_for(superuser).filter(elder=theirs).exists()

@@ -7,8 +7,8 @@ import datetime as dt
 import re
 
 import pytest
-from django.template import Context, Template
-from django.test import Client
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from yiyang.core.models import AccessLog, Event
 from yiyang.elders import services as elder_services
 from yiyang.surveys import services
 from yiyang.surveys.models import SurveyResponse
+from yiyang.surveys.sections import elder_needs
 from yiyang.surveys.tests.helpers import NO_NEEDS, SOME_NEEDS
 
 
@@ -129,8 +130,11 @@ def test_form_for_a_deactivated_elder_says_so(worker, elder, v1):
 
 
 def render_section(elder, user) -> str:
-    return Template("{% load surveys_tags %}{% elder_needs elder user %}").render(
-        Context({"elder": elder, "user": user}))
+    """The needs section as the elder page renders it (the elder-page registry)."""
+    request = RequestFactory().get("/")
+    request.user = user
+    context = elder_needs(request, elder)
+    return render_to_string("surveys/_elder_section.html", context, request) if context else ""
 
 
 def test_elder_needs_section(worker, superuser, elder, v1):
