@@ -37,8 +37,11 @@ test-sqlite: install
 test-postgres: install
 	bash scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser"
 
+# ruff, the layer contracts of pyproject.toml (import-linter), and mypy on the apps.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python benchmarks/import_elders.py --rows 1000000
