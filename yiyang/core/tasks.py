@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -38,6 +38,19 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from yiyang.core.models import PeriodicJob
 
 logger = logging.getLogger("yiyang.tasks")
+
+
+def _when_unlocked(fn: Callable[[], Any], *, attempts: int = 50, wait: float = 0.05) -> Any:
+    """Run ``fn``, again after a short wait while SQLite says the database is locked (a
+    second worker starting at the same moment). PostgreSQL waits for row locks by itself."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if not is_locked_database_exception(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(wait)
+    return None
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -208,11 +221,11 @@ class Worker:
         signal.signal(signal.SIGINT, stop)
 
     def run(self) -> WorkerStats:
-        periodic_sync()
-        recover_abandoned()
+        _when_unlocked(periodic_sync)
+        _when_unlocked(recover_abandoned)
         last_recover = time.monotonic()
         while self.running:
-            close_old_connections()
+            self._refresh_connection()
             self.stats.periodic += periodic_enqueue_due()
             claimed = self._claim()
             if claimed is not None:
@@ -221,11 +234,18 @@ class Worker:
             if self.batch:
                 break
             if time.monotonic() - last_recover > 60:
-                recover_abandoned()
+                _when_unlocked(recover_abandoned)
                 last_recover = time.monotonic()
             time.sleep(self.interval)
-        close_old_connections()
+        self._refresh_connection()
         return self.stats
+
+    @staticmethod
+    def _refresh_connection() -> None:
+        """Drop a broken or expired connection between tasks, as Django does between
+        requests — but never inside a caller's transaction (a test, a command's atomic block)."""
+        if not connection.in_atomic_block:
+            close_old_connections()
 
     def _claim(self) -> DBTaskResult | None:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -255,9 +275,9 @@ class Worker:
             attempts = len(row.worker_ids)
             if attempts < max_attempts():
                 # Keep the row (its error and attempt count stay visible) and run it again later.
-                DBTaskResult.objects.filter(pk=row.pk).update(
+                _when_unlocked(lambda: DBTaskResult.objects.filter(pk=row.pk).update(
                     status=TaskResultStatus.READY,
-                    run_after=timezone.now() + dt.timedelta(seconds=backoff_seconds(attempts)))
+                    run_after=timezone.now() + dt.timedelta(seconds=backoff_seconds(attempts))))
                 self.stats.retried += 1
                 logger.warning("task %s failed (attempt %d), will retry: %s", row.task_path, attempts, exc)
             else:
