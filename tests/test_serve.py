@@ -48,7 +48,7 @@ def own_database(tmp_path):
 
 
 def api(base: str, method: str, path: str, body: dict | None = None, token: str = "") -> dict:
-    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
+    req = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 onlybase + path, method=method, data=json.dumps(body).encode() if body else None,
                                  headers={"Content-Type": "application/json",
                                           **({"Authorization": f"Bearer {token}"} if token else {})})
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - our own server on localhost
@@ -97,5 +97,5 @@ def test_serve_runs_the_web_server_and_a_worker(tmp_path, own_database):
     text = out.decode(errors="replace")
     assert "含后台任务进程" in text and "后台任务进程" in text
     # Both children stopped with serve: no process of the session is left.
-    alive = subprocess.run(["pgrep", "-s", str(serve.pid)], capture_output=True, text=True).stdout.split()
+    alive = subprocess.run(["/usr/bin/pgrep", "-s", str(serve.pid)], capture_output=True, text=True).stdout.split()
     assert alive == [], alive

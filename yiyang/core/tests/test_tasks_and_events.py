@@ -149,12 +149,15 @@ def test_periodic_jobs_are_enqueued_when_due_and_only_once(db):
     assert rows("tick").count() == 1
 
 
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))  # settings.TIME_ZONE, no daylight saving
+
+
 def test_daily_jobs_run_at_their_local_time(db):
     job = tasks.Periodic(key="x", task=t.tick, label="", at=dt.time(1, 30))
-    noon = timezone.make_aware(dt.datetime(2026, 12, 2, 12, 0))
-    assert timezone.localtime(job.next_after(noon)) == timezone.make_aware(dt.datetime(2026, 12, 3, 1, 30))
-    early = timezone.make_aware(dt.datetime(2026, 12, 2, 1, 0))
-    assert timezone.localtime(job.next_after(early)) == timezone.make_aware(dt.datetime(2026, 12, 2, 1, 30))
+    noon = dt.datetime(2026, 12, 2, 12, 0, tzinfo=SHANGHAI)
+    assert timezone.localtime(job.next_after(noon)) == dt.datetime(2026, 12, 3, 1, 30, tzinfo=SHANGHAI)
+    early = dt.datetime(2026, 12, 2, 1, 0, tzinfo=SHANGHAI)
+    assert timezone.localtime(job.next_after(early)) == dt.datetime(2026, 12, 2, 1, 30, tzinfo=SHANGHAI)
     with pytest.raises(ValueError):
         tasks.Periodic(key="y", task=t.tick, label="", at=dt.time(1), every=dt.timedelta(hours=1))
 
