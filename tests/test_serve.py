@@ -97,5 +97,17 @@ def test_serve_runs_the_web_server_and_a_worker(tmp_path, own_database):
     text = out.decode(errors="replace")
     assert "含后台任务进程" in text and "后台任务进程" in text
     # Both children stopped with serve: no process of the session is left.
-    alive = subprocess.run(["/usr/bin/pgrep", "-s", str(serve.pid)], capture_output=True, text=True).stdout.split()
-    assert alive == [], alive
+    assert session_members(serve.pid) == []
+
+
+def session_members(sid: int) -> list[int]:
+    """Processes still alive in session ``sid`` (from /proc, no procps needed)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
