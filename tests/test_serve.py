@@ -48,9 +48,9 @@ def own_database(tmp_path):
 
 
 def api(base: str, method: str, path: str, body: dict | None = None, token: str = "") -> dict:
-    req = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 onlybase + path, method=method, data=json.dumps(body).encode() if body else None,
-                                 headers={"Content-Type": "application/json",
-                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    data = json.dumps(body).encode() if body else None
+    req = urllib.request.Request(base + path, method=method, data=data, headers=headers)  # noqa: S310 - 127.0.0.1
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - our own server on localhost
         return json.loads(resp.read())
 
