@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -187,7 +188,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("YIYANG_LOG_LEVEL", "WARNING")},
 }
 
-YIYANG = {
+YIYANG: dict[str, Any] = {
     "SITE_NAME": _("颐养"),
     "PAGE_SIZE": 20,
     # Ability assessment (GB/T 42195—2022): how many assessors sign, how long a result is valid.

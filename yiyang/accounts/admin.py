@@ -12,7 +12,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "full_name", "region__name"]
     raw_id_fields = ["region", "service_point"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("岗位与管辖"), {"fields": ["full_name", "role", "region", "service_point", "phone"]}),
     ]
     add_fieldsets = [

@@ -13,7 +13,14 @@ from yiyang.assessments import access as assessment_access
 from yiyang.assessments import selectors, services
 from yiyang.assessments.exchange import assessment_import_exchange, assessment_to_exchange
 from yiyang.assessments.models import Assessment
-from yiyang.assessments.schemas import AssessmentCreate, AssessmentRead, AssessmentUpdate, ScoreIn, ScoreOut
+from yiyang.assessments.schemas import (
+    AssessmentCreate,
+    AssessmentRead,
+    AssessmentUpdate,
+    AssessorRead,
+    ScoreIn,
+    ScoreOut,
+)
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, FieldErrors
@@ -28,8 +35,8 @@ def assessment_read(a: Assessment) -> AssessmentRead:
         id=a.pk, number=a.number, elder_id=a.elder_id, scheme=a.scheme, reason=a.reason, assessed_on=a.assessed_on,
         status=a.status, dimensions=a.dimensions, total=a.total, preliminary_level=a.preliminary_level,
         level=a.level, level_name=a.level_name, valid_until=a.valid_until,
-        previous_level=a.previous.level if a.previous_id else None,
-        assessors=[{"name": x.name, "signed_at": x.signed_at} for x in a.assessor_links.all()],
+        previous_level=a.previous.level if a.previous else None,
+        assessors=[AssessorRead(name=x.name, signed_at=x.signed_at) for x in a.assessor_links.all()],
         source=a.source, origin_region=a.origin_region,
     )
 

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import random
 import uuid
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -63,8 +64,10 @@ def demo_build(*, seed: int, share: float = 0.8) -> str:
     today = timezone.localdate()
     now = timezone.now()
     workers = {u.region_id: u for u in User.objects.filter(role=Role.COMMISSIONER)}
-    street_admins = {u.region_id[:9]: u for u in User.objects.filter(role=Role.STREET_ADMIN)}
-    rows, links, evs = [], [], []
+    street_admins = {(u.region_id or "")[:9]: u for u in User.objects.filter(role=Role.STREET_ADMIN)}
+    rows: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    evs: list[tuple[Any, ...]] = []
     legacy = 0
     counts = dict.fromkeys(range(5), 0)
     for elder_id, region in Elder.objects.filter(active=True).order_by("id").values_list("id", "region_id"):
@@ -76,7 +79,7 @@ def demo_build(*, seed: int, share: float = 0.8) -> str:
             legacy += 1
             day = dt.date(rng.randint(2018, 2021), rng.randint(1, 12), rng.randint(1, 28))
             level_name = rng.choice(LEGACY_LEVELS)
-            answers = {"mzt039": {"adl_score": rng.choice([100, 95, 80, 60, 45, 20]), "mental": rng.randint(0, 2),
+            answers: dict[str, Any] = {"mzt039": {"adl_score": rng.choice([100, 95, 80, 60, 45, 20]), "mental": rng.randint(0, 2),
                                   "perception": rng.randint(0, 2), "social": rng.randint(0, 3)}}
             rows.append((uuid.uuid4(), now, now, 1, elder_id, region, Assessment.Scheme.MZT_039_2013,
                          f"MZ{day:%Y%m%d}{len(rows):06d}", "other", day, "confirmed",

@@ -87,7 +87,7 @@ def assessment_import_exchange(*, actor: Any, elder: Any, doc: dict[str, Any], o
     d = result.dimensions
     a = Assessment(
         elder=elder, region_code=elder.region_id, scheme=SCHEME, number=_number(assessed_on),
-        reason=doc.get("reason") if doc.get("reason") in Assessment.Reason.values else Assessment.Reason.OTHER,
+        reason=str(doc["reason"]) if doc.get("reason") in Assessment.Reason.values else Assessment.Reason.OTHER,
         assessed_on=assessed_on, status=Assessment.Status.CONFIRMED, dim_self_care=d["B.1"],
         dim_mobility=d["B.2"], dim_mental=d["B.3"], dim_perception=d["B.4"], total=result.total,
         preliminary_level=result.preliminary_level, level=result.level, created_by=actor, confirmed_by=actor,

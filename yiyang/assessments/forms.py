@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +24,7 @@ def co_assessor_choices(user: Any, region_code: str) -> list[tuple[str, str]]:
     candidates = (User.objects.filter(is_active=True, region_id__in=ancestors).exclude(pk=user.pk)
                   .select_related("region").order_by("-region_id", "username"))  # nearest first
     return [("", "—")] + [
-        (str(u.pk), f"{u.display_name}（{u.get_role_display()}·{u.region.name}）")
+        (str(u.pk), f"{u.display_name}（{u.get_role_display()}·{u.region.name if u.region else ''}）")
         for u in candidates[:500] if access.has_capability(u, assessment_access.ASSESSMENT_CREATE)
     ]
 
@@ -37,7 +37,7 @@ class StartForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, elder: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["co_assessor"].choices = co_assessor_choices(user, elder.region_id)
+        cast(forms.ChoiceField, self.fields["co_assessor"]).choices = co_assessor_choices(user, elder.region_id)
 
 
 class AssessmentForm(forms.Form):

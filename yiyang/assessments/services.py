@@ -99,7 +99,8 @@ def _apply_result(a: Assessment, answers: dict[str, Any]) -> None:
 
 
 def _check_items_partial(items: dict[str, Any]) -> tuple[dict[str, int], dict[str, list[str]]]:
-    clean, errors = {}, {}
+    clean: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
     for code, value in items.items():
         if value in (None, ""):
             continue

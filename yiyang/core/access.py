@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, Q, QuerySet
 
 from yiyang.core.exceptions import ForbiddenError, NotFoundError
@@ -159,7 +159,7 @@ def access_record(
         raise NotFoundError()
     try:
         obj = qs.get(pk=record_id)
-    except (qs.model.DoesNotExist, ValueError, TypeError, ValidationError, OverflowError):
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError, OverflowError):
         raise NotFoundError() from None
     code = region(obj) if callable(region) else getattr(obj, region)
     if not (code or "").startswith(prefix):

@@ -61,8 +61,8 @@ class TaskResultAdmin(ReadOnly):
     search_fields = ["task_path", "id"]
     ordering = ["-enqueued_at"]
     actions = ["retry_now"]
-    fields = ["id", "task_path", "status", "attempts", "enqueued_at", "started_at", "finished_at",
-              "run_after_shown", "args_kwargs", "return_value", "exception_class_path", "traceback_shown"]
+    fields = ("id", "task_path", "status", "attempts", "enqueued_at", "started_at", "finished_at",
+              "run_after_shown", "args_kwargs", "return_value", "exception_class_path", "traceback_shown")
     readonly_fields = fields
 
     @admin.display(description="任务")

@@ -118,7 +118,7 @@ def bulk_insert(
     vendor = connection.vendor
     meta = model._meta
     field_objs = [_field_by_attname(meta, f) for f in fields]
-    columns = [f.column for f in field_objs]
+    columns = [str(f.column) for f in field_objs]
     convs = [_converter(f, vendor, connection) for f in field_objs]
     active = [(i, c) for i, c in enumerate(convs) if c is not None]
     qn = connection.ops.quote_name

@@ -18,7 +18,7 @@ registers them here, so the timeline can name any event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ class Subscription:
 SUBSCRIPTIONS: dict[str, list[Subscription]] = {}
 
 
-def register_event_types(labels: dict[str, str | Promise]) -> None:
+def register_event_types(labels: Mapping[str, str | Promise]) -> None:
     EVENT_LABELS.update(labels)
 
 

@@ -138,7 +138,7 @@ def decrypt_bytes(blob: bytes, context: str) -> bytes:
 
 
 def needs_rotation(blob: bytes | memoryview | None) -> bool:
-    return bool(blob) and bytes(blob)[0] != keyring().current_id
+    return blob is not None and len(blob) > 0 and bytes(blob)[0] != keyring().current_id
 
 
 # -- masks ---------------------------------------------------------------------------------

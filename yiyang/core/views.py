@@ -18,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
     sections = [mark_safe(render_to_string(template, context, request))  # noqa: S308 - our templates, autoescaped
                 for template, context in sections_for(HOME_SECTIONS, request)]
     return render(request, "core/home.html", {
-        "node": request.user.region, "tiles": home_tiles_for(request), "sections": sections})
+        "node": getattr(request.user, "region", None), "tiles": home_tiles_for(request), "sections": sections})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

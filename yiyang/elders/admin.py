@@ -15,7 +15,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 class ContactInline(admin.TabularInline):
     model = EmergencyContact
-    fields = ["name", "relation", "masked_phone", "is_guardian"]
+    fields = ("name", "relation", "masked_phone", "is_guardian")
     readonly_fields = fields
     extra = 0
     can_delete = False

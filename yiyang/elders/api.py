@@ -34,7 +34,7 @@ def elder_read(elder: Elder) -> ElderRead:
         id=elder.pk, name=elder.name, id_number=elder.id_number_masked, phone=elder.phone_masked,
         address=elder.address_masked, birth_date=elder.birth_date, sex=elder.sex, age=elder.age,
         region_code=elder.region_id, region_name=elder.region.name,
-        street_name=elder.region.parent.name if elder.region.parent_id else "",
+        street_name=elder.region.parent.name if elder.region.parent else "",
         living_situation=elder.living_situation, categories=[c for c, _ in cats],
         category_names=[n for _, n in cats], hukou_local=elder.hukou_local, active=elder.active,
         deactivation_reason=elder.deactivation_reason, version=elder.version,

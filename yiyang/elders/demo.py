@@ -27,7 +27,7 @@ def demo_build(ctx: DemoContext) -> str:
     writer = csv.writer(buf)
     writer.writerow(HEADER)
     writer.writerows(synthetic_elder_rows(
-        ctx.elders, seed=ctx.seed, communities=[(c.code, c.parent.name) for c in communities],
+        ctx.elders, seed=ctx.seed, communities=[(c.code, c.parent.name if c.parent else "") for c in communities],
         today=timezone.localdate()))
     report = elders_import(actor=None, data=buf.getvalue().encode(), file_name="福田区演示老年人.csv", source="demo")
     if not report.committed:

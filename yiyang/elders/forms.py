@@ -3,7 +3,7 @@ and services.py, whose FieldErrors are put back on the fields."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +17,7 @@ from yiyang.regions.models import Region
 
 def community_choices(user: Any) -> list[tuple[str, str]]:
     qs = region_access.access_regions(user).filter(level=Region.Level.COMMUNITY, active=True).select_related("parent")
-    return [(r.code, f"{r.parent.name if r.parent_id else ''} {r.name}".strip()) for r in qs.order_by("code")]
+    return [(r.code, f"{r.parent.name if r.parent else ''} {r.name}".strip()) for r in qs.order_by("code")]
 
 
 class ElderForm(forms.Form):
@@ -37,13 +37,13 @@ class ElderForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["region_code"].choices = [("", "—")] + community_choices(user)
-        self.fields["categories"].choices = list(Category.objects.filter(derived=False).values_list("code", "name"))
+        cast(forms.ChoiceField, self.fields["region_code"]).choices = [("", "—")] + community_choices(user)
+        cast(forms.ChoiceField, self.fields["categories"]).choices = list(Category.objects.filter(derived=False).values_list("code", "name"))
         self.fields["id_number"].widget.attrs.update({"inputmode": "text", "autocomplete": "off"})
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
         self.fields["name"].widget.attrs.update({"autocomplete": "off"})
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         """When a field already failed, check the others by the registry's rules now, so the
         worker sees every problem in one round instead of one after another."""
         cleaned = super().clean()

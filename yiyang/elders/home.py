@@ -36,4 +36,5 @@ def recent_section(request: Any) -> dict[str, Any] | None:
         return None
     names = dict(elder_access.access_elders(user).filter(pk__in={e.elder_id for e in events})
                  .values_list("pk", "name"))
-    return {"recent_events": [(e, event_label(e.type), names.get(e.elder_id, "")) for e in events]}
+    return {"recent_events": [(e, event_label(e.type), names.get(e.elder_id, "") if e.elder_id else "")
+                              for e in events]}

@@ -245,7 +245,7 @@ def elders_import(
         bidx = None
         idn = clean.id
         if idn is not None:
-            bidx = blind_index(idn.value, "elder.id_number")
+            bidx = blind_index(idn.value, "elder.id_number") or ""
             first = seen_get(bidx)
             if first is not None:
                 add(n, "身份证号", f"与第{first}行重复")
@@ -279,7 +279,7 @@ def _registered_bidx(keys: list[str], chunk: int = 5000) -> Iterator[str]:
     unique index: the ORM's per-parameter work on a million keys costs seconds."""
     qn = connection.ops.quote_name
     meta = Elder._meta
-    column = qn(meta.get_field("id_number_bidx").column)
+    column = qn(str(meta.get_field("id_number_bidx").column))
     with connection.cursor() as cursor:
         for start in range(0, len(keys), chunk):
             part = keys[start:start + chunk]

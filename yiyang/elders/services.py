@@ -57,7 +57,7 @@ def elder_register(
     contact_rows = _clean_contacts(contacts or [], errors)
     if errors:
         raise FieldErrors(errors)
-    assert clean.id is not None and clean.region is not None
+    assert clean.id is not None and clean.region is not None and bidx is not None
     elder = Elder.objects.create(
         name=clean.name,
         id_number_enc=pii.encrypt(clean.id.value, ID_CTX),
@@ -147,7 +147,7 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
     if "id_number" in data and clean.id is not None and bidx != elder.id_number_bidx:
         change("id_number", "x", "y", shown=False)
         elder.id_number_enc = pii.encrypt(clean.id.value, ID_CTX)
-        elder.id_number_bidx = bidx
+        elder.id_number_bidx = bidx or ""
         elder.birth_date, elder.sex = clean.id.birth_date, clean.id.sex
         update_fields += ["id_number_enc", "id_number_bidx", "birth_date", "sex"]
     if "phone" in data and clean.phone != elder.phone:

@@ -24,9 +24,10 @@ def region_communities(node: Region) -> QuerySet[Region]:
 
 
 def region_ancestors(node: Region) -> list[Region]:
-    chain = []
-    current = node
-    while current.parent_id:
+    chain: list[Region] = []
+    current: Region | None = node
+    while current is not None and current.parent_id:
         current = current.parent
-        chain.append(current)
+        if current is not None:
+            chain.append(current)
     return list(reversed(chain))

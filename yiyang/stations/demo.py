@@ -17,7 +17,7 @@ def demo_build(ctx: DemoContext) -> str:
     specs = [PointSpec(f"{s.name}养老服务专员工作点", ServicePoint.Kind.STREET_CONSULTANT, s.code,
                        f"深圳市福田区{s.name}党群服务中心", "周一至周五 9:00–12:00，14:00–18:00") for s in streets]
     specs += [PointSpec(f"{c.name}养老顾问点", ServicePoint.Kind.COMMUNITY_CONSULTANT, c.code,
-                        f"深圳市福田区{c.parent.name}{c.name}党群服务中心一楼", "周一至周六 9:00–17:30") for c in communities]
+                        f"深圳市福田区{c.parent.name if c.parent else ''}{c.name}党群服务中心一楼", "周一至周六 9:00–17:30") for c in communities]
     service_points_create(specs=specs)
     users = {u.username: u for u in User.objects.filter(username__regex=r"^(worker|street_admin)_")}
     for p in ServicePoint.objects.select_related("region"):

@@ -7,6 +7,7 @@ jurisdiction), the selectors and the services.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Status
@@ -31,7 +32,7 @@ def _tags(codes: list[str], names: dict[str, str]) -> list[NeedTagRead]:
 
 
 def questionnaire_read(q: Questionnaire) -> QuestionnaireRead:
-    return QuestionnaireRead(
+    return QuestionnaireRead.model_validate(dict(
         id=q.pk, name=q.name, version=q.version, status=q.status, description=q.description,
         published_at=q.published_at,
         questions=[{
@@ -42,11 +43,11 @@ def questionnaire_read(q: Questionnaire) -> QuestionnaireRead:
                         for o in x.options.all()],
         } for x in q.questions.all()],
         need_tags=[NeedTagRead(code=c, name=n) for c, n in selectors.need_tag_names().items()],
-    )
+    ))
 
 
 def response_read(r: SurveyResponse, names: dict[str, str], *, answers: bool = False):
-    data = {
+    data: dict[str, Any] = {
         "id": r.pk, "elder_id": r.elder_id, "region_code": r.region_code,
         "questionnaire_version": r.questionnaire.version, "surveyed_on": r.surveyed_on,
         "surveyed_by": r.surveyed_by.display_name if r.surveyed_by else None, "source": r.source,

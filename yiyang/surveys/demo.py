@@ -136,7 +136,8 @@ def _tags_of(questions: list[_Question], answers: dict[str, Any], order: dict[st
     for q in questions:
         value = answers.get(q.code)
         for code in value if isinstance(value, list) else [value]:
-            tags |= q.tags.get(code, set())
+            if code is not None:
+                tags |= q.tags.get(code, set())
     return sorted(tags, key=lambda c: (order.get(c, 999), c))
 
 

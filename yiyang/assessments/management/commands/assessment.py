@@ -40,7 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(out, ensure_ascii=False))
 
     def _fail(self, message: str, item: str | None, index: int | None) -> None:
-        error = {"error": message, "item": item}
+        error: dict[str, str | int | None] = {"error": message, "item": item}
         if index is not None:
             error["index"] = index
         sys.stderr.write(json.dumps(error, ensure_ascii=False) + "\n")
