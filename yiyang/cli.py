@@ -1,7 +1,8 @@
 """The ``yiyang`` console command: wraps Django's management commands.
 
     yiyang demo [--elders N] [--seed S] [--reset]
-    yiyang serve [--port P]
+    yiyang serve [--port P] [--no-worker]      (web server and one background worker)
+    yiyang worker [--batch]                    (background tasks and periodic jobs)
     yiyang import elders FILE [--dry-run] [--json]
     yiyang import mzt039 FILE [--dry-run] [--json]     (old MZ/T 039—2013 assessment results)
     yiyang assessment score < assessment.json
