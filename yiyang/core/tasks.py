@@ -139,6 +139,9 @@ def periodic_enqueue_due(now: dt.datetime | None = None) -> list[str]:
     moved to their next time in the same transaction as the enqueue."""
     now = now or timezone.now()
     enqueued: list[str] = []
+    due_q = PeriodicJob.objects.filter(enabled=True, next_run_at__lte=now)
+    if not due_q.exists():
+        return enqueued  # a plain read first: an idle worker takes no write lock (SQLite)
     try:
         with exclusive_transaction():
             due = (PeriodicJob.objects.select_for_update(skip_locked=True)
@@ -249,6 +252,8 @@ class Worker:
 
     def _claim(self) -> DBTaskResult | None:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not tasks.exists():
+            return None  # a plain read first: polling an empty queue takes no write lock
         try:
             with exclusive_transaction(tasks.db):
                 row = tasks.get_locked()
