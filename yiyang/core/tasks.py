@@ -53,6 +53,17 @@ def _when_unlocked(fn: Callable[[], Any], *, attempts: int = 50, wait: float = 0
     return None
 
 
+def _surely_empty(qs: Any) -> bool:
+    """True when ``qs`` has no row; False when it has one or the database is busy (then the
+    locked path decides)."""
+    try:
+        return not qs.exists()
+    except OperationalError as exc:
+        if is_locked_database_exception(exc):
+            return False
+        raise
+
+
 def _setting(name: str, default: Any) -> Any:
     return settings.YIYANG.get(name, default)
 
@@ -139,8 +150,7 @@ def periodic_enqueue_due(now: dt.datetime | None = None) -> list[str]:
     moved to their next time in the same transaction as the enqueue."""
     now = now or timezone.now()
     enqueued: list[str] = []
-    due_q = PeriodicJob.objects.filter(enabled=True, next_run_at__lte=now)
-    if not due_q.exists():
+    if _surely_empty(PeriodicJob.objects.filter(enabled=True, next_run_at__lte=now)):
         return enqueued  # a plain read first: an idle worker takes no write lock (SQLite)
     try:
         with exclusive_transaction():
@@ -252,7 +262,7 @@ class Worker:
 
     def _claim(self) -> DBTaskResult | None:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
-        if not tasks.exists():
+        if _surely_empty(tasks):
             return None  # a plain read first: polling an empty queue takes no write lock
         try:
             with exclusive_transaction(tasks.db):
