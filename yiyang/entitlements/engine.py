@@ -33,7 +33,7 @@ Facts (built from an elder by ``selectors.elder_facts``)::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,7 +327,9 @@ def _categories(arg: Mapping[str, list[str]], facts: Mapping[str, Any], on: dt.d
     def names(codes: Iterable[str]) -> str:
         return "、".join(vocab.category(c) for c in codes)
 
-    value, true_r, false_r = True, [], []
+    value = True
+    true_r: list[str] = []
+    false_r: list[str] = []
     for op, codes in arg.items():
         present = [c for c in codes if c in cats]
         absent = [c for c in codes if c not in cats]
@@ -348,7 +350,9 @@ def _level(arg: Mapping[str, int], facts: Mapping[str, Any], on: dt.date, vocab:
     if level is None:
         return Outcome(None, ["尚未按GB/T 42195—2022评估能力等级"], [MISSING_LEVEL])
     now = f"能力评估为{level}级（{LEVEL_NAMES.get(level, '')}）"
-    value, parts_true, parts_false = True, [], []
+    value = True
+    parts_true: list[str] = []
+    parts_false: list[str] = []
     for op, n in arg.items():
         ok = _cmp(op, level, n)
         if op == ">=":
@@ -394,7 +398,8 @@ def _available(arg: bool, facts: Mapping[str, Any], on: dt.date, vocab: Vocabula
     return Outcome(True) if arg else Outcome(False, ["本地区暂未开展此项目"])
 
 
-_LEAF = {
+Leaf = Callable[[Any, Mapping[str, Any], dt.date, Vocabulary], Outcome]
+_LEAF: dict[str, Leaf] = {
     "age": _age, "hukou_local": _hukou_local, "hukou_region": _hukou_region, "region": _region,
     "categories": _categories, "level": _level, "living_situation": _living, "economic": _economic,
     "available": _available,

@@ -29,10 +29,14 @@ from yiyang.elders.models import Category, Elder
 from yiyang.entitlements import engine, events, selectors
 from yiyang.entitlements.models import Benefit, BenefitRule, EntitlementChange, EntitlementStatus, Status
 
-try:  # COPY on PostgreSQL raises the driver's error, not Django's wrapper
-    from psycopg import IntegrityError as DriverIntegrityError
+# COPY on PostgreSQL raises the driver's error, not Django's wrapper.
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError,)
+try:
+    from psycopg import IntegrityError as _DriverIntegrityError
+
+    INTEGRITY_ERRORS = (IntegrityError, _DriverIntegrityError)
 except ImportError:  # pragma: no cover - SQLite-only installs
-    DriverIntegrityError = IntegrityError
+    pass
 
 CHUNK = 500
 CAUSES = EntitlementChange.Cause
@@ -198,7 +202,7 @@ def _insert_statuses(rows: list[tuple[Any, ...]]) -> None:
     try:
         with transaction.atomic():
             bulk_insert(EntitlementStatus, STATUS_FIELDS, rows)
-    except (IntegrityError, DriverIntegrityError):
+    except INTEGRITY_ERRORS:
         EntitlementStatus.objects.bulk_create(
             [EntitlementStatus(**dict(zip(STATUS_FIELDS, r, strict=True))) for r in rows],
             batch_size=1000, ignore_conflicts=True)
