@@ -4,7 +4,7 @@ rule change is validated, logged as an event and recomputes the elders in its sc
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,7 +15,13 @@ from yiyang.core import access
 from yiyang.elders import access as elder_access
 from yiyang.elders.models import Category
 from yiyang.entitlements import engine, selectors, services
-from yiyang.entitlements.models import Benefit, BenefitRule, EntitlementChange
+from yiyang.entitlements.models import (
+    Benefit,
+    BenefitRule,
+    EntitlementChange,
+    PaymentRound,
+    PaymentRoundChange,
+)
 from yiyang.regions.codes import normalize_code
 from yiyang.regions.models import Region
 
@@ -91,7 +97,7 @@ class BenefitRuleForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("effective_from"), data.get("effective_to")
         if start and end and end < start:
             self.add_error("effective_to", "截止日期不能早于生效日期")
@@ -100,8 +106,8 @@ class BenefitRuleForm(forms.ModelForm):
 
 class BenefitRuleInline(admin.TabularInline):
     model = BenefitRule
-    fields = ["region_code", "effective_from", "effective_to", "priority", "described"]
-    readonly_fields = fields
+    fields = ("region_code", "effective_from", "effective_to", "priority", "described")
+    readonly_fields = ("region_code", "effective_from", "effective_to", "priority", "described")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -156,8 +162,8 @@ class BenefitRuleAdmin(admin.ModelAdmin):
         return qs.filter(region_code__startswith=prefix)
 
     def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request_user = request.user
+        form = cast(type[BenefitRuleForm], super().get_form(request, obj, change=change, **kwargs))
+        form.request_user = request.user  # get_form makes a new class per request
         return form
 
     @admin.display(description=_("适用区划"))
@@ -205,3 +211,50 @@ class EntitlementChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+# --------------------------------------------------------------------------- payment rounds
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the services (a payment round's workflow): viewable, never edited
+    here — an approved round must never change, and a draft changes through its own page."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class PaymentRoundChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = PaymentRoundChange
+    fields = ("kind", "name", "region_code", "cause", "reason")
+    readonly_fields = ("kind", "name", "region_code", "cause", "reason")
+    extra = 0
+    verbose_name = _("与上期相比的人员变化")
+    verbose_name_plural = _("与上期相比的人员变化")
+
+
+ROUND_FIELDS = ("benefit", "region_code", "month", "status", "count", "joined_count", "left_count", "previous",
+                "drafted_by", "drafted_at", "submitted_by", "submitted_at", "approved_by", "approved_at",
+                "exported_by", "exported_at", "cancelled_by", "cancelled_at", "note")
+
+
+@admin.register(PaymentRound)
+class PaymentRoundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "benefit", "region_code", "month", "status", "count", "joined_count", "left_count",
+                    "drafted_by", "approved_by"]
+    list_filter = ["benefit", "status", "month"]
+    list_select_related = ["benefit", "drafted_by", "approved_by"]
+    search_fields = ["region_code"]
+    date_hierarchy = "month"
+    fields = ROUND_FIELDS
+    readonly_fields = ROUND_FIELDS
+    inlines = [PaymentRoundChangeInline]
+
+    def get_queryset(self, request: Any) -> Any:
+        return access.jurisdiction_filter(super().get_queryset(request), request.user, "region_code")

@@ -24,6 +24,8 @@ from yiyang.entitlements.schemas import (
 )
 
 router = Router(tags=["政策享受 entitlements"])
+# 发放名单 and 发放批次 (payments_api.py) ride on this router: config/api.py mounts it once.
+router.add_router("", "yiyang.entitlements.payments_api.router")
 MAX_PAGE_SIZE = 200
 
 
@@ -54,12 +56,13 @@ class ChangeQuery(Schema):
 
 
 def change_read(c: EntitlementChange) -> ChangeRead:
-    return ChangeRead(
+    # by field name: "from" and "to" are the JSON names (aliases), not Python keywords to pass
+    return ChangeRead.model_validate(dict(
         id=c.pk, elder_id=c.elder_id, elder_name=c.elder.name, region_code=c.elder.region_id,
         region_name=c.elder.region.name, benefit=c.benefit.code, name=c.benefit.name, from_status=c.from_status,
         to_status=c.to_status, reason=c.reason, cause=c.cause, at=c.at, acknowledged_at=c.acknowledged_at,
-        acknowledged_by=c.acknowledged_by.display_name if c.acknowledged_by_id else None,
-    )
+        acknowledged_by=c.acknowledged_by.display_name if c.acknowledged_by is not None else None,
+    ))
 
 
 @router.get("/entitlements/changes", response=ChangePage, by_alias=True,

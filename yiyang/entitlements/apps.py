@@ -27,6 +27,9 @@ class EntitlementsConfig(AppConfig):
         register_nav(NavItem("entitlement_changes", _("新享政策"), "entitlements:changes", order=30,
                              capability=elder_access.ELDER_VIEW, namespaces=("entitlements",),
                              exclude_url_names=access.PAYMENT_URL_NAMES))
+        register_nav(NavItem("payments", _("发放名单"), "entitlements:recipients_index", order=40,
+                             capability=access.RECIPIENTS_VIEW, namespaces=("entitlements",),
+                             only_url_names=access.PAYMENT_URL_NAMES))
         register_elder_section(PageSection("entitlements", "entitlements/_elder_section.html", order=30,
                                            context=sections.elder_entitlements))
         register_demo(DemoBuilder("entitlements", demo.demo_build, after=("elders", "assessments")))

@@ -130,3 +130,139 @@ class EntitlementChange(models.Model):
     @property
     def newly_entitled(self) -> bool:
         return self.to_status == Status.ENTITLED and self.from_status != Status.ENTITLED
+
+
+# --------------------------------------------------------------------------- payment rounds
+
+
+class PaymentRound(models.Model):
+    """发放批次: the list of those entitled to one benefit in one region node for one month,
+    frozen when drafted (its lines are copies, not links to the live statuses), drafted by
+    one person and approved by another, then exported for the payment.
+
+    The state only moves forward: 草稿 → 待审核 → 已审核 → 已导出. A draft or a submitted round
+    may be cancelled (作废), after which the month may be drafted again; an approved round
+    never changes. Its difference from the previous approved round of the same benefit and
+    region (who joined, who left and why) is frozen with it (``PaymentRoundChange``).
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已审核")
+        EXPORTED = "exported", _("已导出")
+        CANCELLED = "cancelled", _("已作废")
+
+    benefit = models.ForeignKey(Benefit, verbose_name=_("政策项目"), on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(_("发放区划"), max_length=12, db_index=True,
+                                   help_text=_("本批次覆盖的区划节点（社区、街道或区）"))
+    month = models.DateField(_("发放月份"), help_text=_("该月1日"))
+    status = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.DRAFT)
+    previous = models.ForeignKey("self", verbose_name=_("上期批次"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
+    count = models.PositiveIntegerField(_("人数"), default=0)
+    joined_count = models.PositiveIntegerField(_("比上期新增"), default=0)
+    left_count = models.PositiveIntegerField(_("比上期减少"), default=0)
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("编制人"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(_("编制时间"))
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提交人"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    exported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导出人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    exported_at = models.DateTimeField(_("首次导出时间"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("作废人"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    note = models.CharField(_("作废说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("发放批次")
+        verbose_name_plural = _("发放批次")
+        ordering = ["-month", "benefit__sort_order", "region_code", "-id"]
+        constraints = [
+            # One live round per benefit, node and month; a cancelled one leaves room for a new draft.
+            models.UniqueConstraint(fields=["benefit", "region_code", "month"],
+                                    condition=~models.Q(status="cancelled"), name="payment_round_one_per_month"),
+        ]
+        indexes = [models.Index(fields=["benefit", "region_code", "month"], name="payment_round_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.benefit} · {self.region_code} · {self.month:%Y-%m}"
+
+    @property
+    def frozen(self) -> bool:
+        """Approved or exported: nothing about it may change any more."""
+        return self.status in (self.State.APPROVED, self.State.EXPORTED)
+
+
+class PaymentRoundLine(models.Model):
+    """One person on a round, copied from the stored status when the round was drafted: the
+    name and the (encrypted) ID number as they were then. ``elder_id`` is a plain column, not
+    a foreign key: lines outnumber elders and stay on their region's shard (DESIGN §7)."""
+
+    round = models.ForeignKey(PaymentRound, verbose_name=_("发放批次"), on_delete=models.PROTECT,
+                              related_name="lines")
+    elder_id = models.UUIDField(_("老年人"))
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number_enc = models.BinaryField(_("身份证号（密文）"))
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    region_code = models.CharField(_("所属社区"), max_length=12)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
+    since = models.DateTimeField(_("起始时间"))
+
+    class Meta:
+        verbose_name = _("发放名单行")
+        verbose_name_plural = _("发放名单行")
+        ordering = ["region_code", "name", "elder_id"]
+        constraints = [models.UniqueConstraint(fields=["round", "elder_id"], name="payment_line_unique")]
+        indexes = [models.Index(fields=["round", "region_code", "name", "elder_id"], name="payment_line_order")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.name}"
+
+    @property
+    def id_number_masked(self) -> str:
+        from yiyang.core import pii
+
+        return pii.mask_id_number(pii.decrypt(self.id_number_enc, "elder.id_number"))
+
+
+class PaymentRoundChange(models.Model):
+    """Who joined or left a round compared with the previous approved round of the same
+    benefit and node, and why — worked out and frozen when the round is drafted, so the
+    approver checks the changes, not the whole list."""
+
+    class Kind(models.TextChoices):
+        JOINED = "joined", _("新增")
+        LEFT = "left", _("减少")
+
+    class Cause(models.TextChoices):
+        DEACTIVATED = "deactivated", _("档案注销")
+        MOVED_OUT = "moved_out", _("迁出")
+        MOVED_IN = "moved_in", _("迁入")
+        STATUS = "status", _("资格变化")
+        REGISTERED = "registered", _("新登记")
+        OTHER = "other", _("其他")
+
+    round = models.ForeignKey(PaymentRound, verbose_name=_("发放批次"), on_delete=models.PROTECT,
+                              related_name="changes")
+    kind = models.CharField(_("变化"), max_length=8, choices=Kind.choices)
+    elder_id = models.UUIDField(_("老年人"))
+    name = models.CharField(_("姓名"), max_length=50)
+    region_code = models.CharField(_("所属社区"), max_length=12)
+    cause = models.CharField(_("原因类别"), max_length=12, choices=Cause.choices)
+    reason = models.CharField(_("原因"), max_length=500)
+
+    class Meta:
+        verbose_name = _("批次人员变化")
+        verbose_name_plural = _("批次人员变化")
+        ordering = ["kind", "region_code", "name", "elder_id"]
+        indexes = [models.Index(fields=["round", "kind"], name="payment_change_round")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.get_kind_display()} · {self.name}"

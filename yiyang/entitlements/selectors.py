@@ -8,15 +8,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from yiyang.core.access import has_capability, jurisdiction_filter, jurisdiction_prefix, prefix_q
 from yiyang.core.models import Event
 from yiyang.elders import access as elder_access
 from yiyang.elders.models import Category, Elder
+from yiyang.entitlements import access as payment_access
 from yiyang.entitlements import engine, events
-from yiyang.entitlements.models import Benefit, BenefitRule, EntitlementChange, EntitlementStatus, Status
-from yiyang.regions.codes import normalize_code
+from yiyang.entitlements.models import (
+    Benefit,
+    BenefitRule,
+    EntitlementChange,
+    EntitlementStatus,
+    PaymentRound,
+    PaymentRoundChange,
+    PaymentRoundLine,
+    Status,
+)
+from yiyang.regions.codes import normalize_code, prefix_of
 from yiyang.regions.models import Region
 from yiyang.regions.selectors import region_subtree_q
 
@@ -169,3 +180,148 @@ def status_counts(statuses: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 def stored_statuses(elder: Elder) -> QuerySet[EntitlementStatus]:
     return EntitlementStatus.objects.filter(elder=elder).select_related("benefit").order_by("benefit__sort_order")
+
+
+# --------------------------------------------------------------------------- payment lists and rounds
+# 发放名单 is read from the stored statuses (what the worker keeps current), never recomputed
+# here: the list a bureau pays from must be the one the recompute log explains.
+
+LISTABLE = (Status.ENTITLED.value, Status.MAYBE.value)
+
+
+def benefit_for_list(code: str) -> Benefit:
+    """An active benefit by code, else ``NotFoundError``."""
+    from yiyang.core.exceptions import NotFoundError
+
+    benefit = Benefit.objects.filter(code=code, active=True).first()
+    if benefit is None:
+        raise NotFoundError("该政策项目不存在或未启用")
+    return benefit
+
+
+def region_filter_q(region: str, field: str) -> Q | None:
+    """The subtree of ``region`` (a region code, 9 or 12 digits) on ``field``; None when the
+    text is not a region code (the caller then lists nothing)."""
+    code = normalize_code(region)
+    if not (code.isdigit() and len(code) == 12):
+        return None
+    return prefix_q(prefix_of(code), field)
+
+
+def recipients_for(user: Any, benefit: Benefit, *, region: str = "",
+                   status: str = Status.ENTITLED.value) -> QuerySet[EntitlementStatus]:
+    """The active elders with ``status`` for ``benefit`` inside the caller's jurisdiction (and
+    under ``region`` when given: a node outside the jurisdiction gives an empty list), ordered
+    by community, then name, then id — a stable order to page on."""
+    if not has_capability(user, payment_access.RECIPIENTS_VIEW) or status not in LISTABLE:
+        return EntitlementStatus.objects.none()
+    qs = jurisdiction_filter(
+        EntitlementStatus.objects.filter(benefit=benefit, status=status, elder__active=True), user, "elder__region")
+    if region:
+        q = region_filter_q(region, "elder__region")
+        qs = qs.filter(q) if q is not None else qs.none()
+    return (qs.select_related("elder")
+            .only("id", "status", "since", "benefit_id", "elder_id", "elder__name", "elder__id_number_enc",
+                  "elder__region_id", "elder__birth_date")
+            .order_by("elder__region_id", "elder__name", "elder_id"))
+
+
+def recipient_counts(user: Any, *, region: str = "") -> dict[int, dict[str, int]]:
+    """Per benefit id: how many active elders in the caller's jurisdiction (under ``region``)
+    are 可享受 and 可能符合. One grouped query."""
+    counts: dict[int, dict[str, int]] = {}
+    if not has_capability(user, payment_access.RECIPIENTS_VIEW):
+        return counts
+    qs = jurisdiction_filter(
+        EntitlementStatus.objects.filter(status__in=LISTABLE, elder__active=True), user, "elder__region")
+    if region:
+        q = region_filter_q(region, "elder__region")
+        qs = qs.filter(q) if q is not None else qs.none()
+    for row in qs.values("benefit_id", "status").annotate(n=Count("id")).order_by():
+        counts.setdefault(row["benefit_id"], dict.fromkeys(LISTABLE, 0))[row["status"]] = row["n"]
+    return counts
+
+
+@dataclass
+class RegionChoice:
+    code: str
+    label: str
+
+
+def region_choices(user: Any) -> list[tuple[str, list[RegionChoice]]]:
+    """The communities of the caller's jurisdiction grouped by street, each group headed by
+    the whole street (for a street or district round): what the community filter offers."""
+    communities = (jurisdiction_filter(Region.objects.filter(level=Region.Level.COMMUNITY, active=True), user, "code")
+                   .select_related("parent").order_by("code"))
+    prefix = jurisdiction_prefix(user)
+    groups: dict[str, tuple[Region | None, list[RegionChoice]]] = {}
+    for c in communities:
+        street = c.parent
+        key = street.code if street is not None else ""
+        if key not in groups:
+            head: list[RegionChoice] = []
+            # The whole street is offered to those who see all of it.
+            if street is not None and prefix is not None and street.code.startswith(prefix):
+                head.append(RegionChoice(street.code, f"{street.name}（全部社区）"))
+            groups[key] = (street, head)
+        groups[key][1].append(RegionChoice(c.code, c.name))
+    return [(street.name if street is not None else "", items) for street, items in groups.values()]
+
+
+def region_names(codes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """code → (name, parent's name) for the codes given (one query)."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    return {r.code: (r.name, r.parent.name if r.parent is not None else "")
+            for r in Region.objects.filter(code__in=wanted).select_related("parent")}
+
+
+def user_node(user: Any) -> str:
+    """The code of the caller's own node ('' for a superuser without one)."""
+    return str(user.region_id or "") if getattr(user, "is_authenticated", False) else ""
+
+
+@dataclass
+class RoundFilters:
+    benefit: str = ""  # a benefit code
+    status: str = ""  # a PaymentRound.State value
+    region: str = ""  # a node: rounds of that node and below
+
+
+def rounds_for(user: Any, filters: RoundFilters | None = None) -> QuerySet[PaymentRound]:
+    """Payment rounds whose node lies in the caller's jurisdiction, newest month first."""
+    f = filters or RoundFilters()
+    if not has_capability(user, payment_access.RECIPIENTS_VIEW):
+        return PaymentRound.objects.none()
+    qs = jurisdiction_filter(PaymentRound.objects.all(), user, "region_code")
+    if f.benefit:
+        qs = qs.filter(benefit__code=f.benefit)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.region:
+        q = region_filter_q(f.region, "region_code")
+        qs = qs.filter(q) if q is not None else qs.none()
+    return qs.select_related("benefit", "drafted_by", "approved_by").order_by(
+        "-month", "benefit__sort_order", "region_code", "-id")
+
+
+def round_lines(payment_round: PaymentRound) -> QuerySet[PaymentRoundLine]:
+    return PaymentRoundLine.objects.filter(round=payment_round).order_by("region_code", "name", "elder_id")
+
+
+def round_changes(payment_round: PaymentRound, kind: str = "") -> QuerySet[PaymentRoundChange]:
+    qs = PaymentRoundChange.objects.filter(round=payment_round)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("kind", "region_code", "name", "elder_id")
+
+
+def round_changes_since_draft(payment_round: PaymentRound) -> int:
+    """How many statuses of this benefit changed in the round's node after it was drafted (its
+    frozen list may be out of date: the approver sees the number and may cancel and redraft)."""
+    if payment_round.frozen or payment_round.status == PaymentRound.State.CANCELLED:
+        return 0
+    lo_hi = prefix_q(prefix_of(payment_round.region_code), "elder__region")
+    return (EntitlementChange.objects.filter(benefit_id=payment_round.benefit_id, at__gt=payment_round.drafted_at)
+            .filter(lo_hi).filter(Q(to_status=Status.ENTITLED) | Q(from_status=Status.ENTITLED)).count())
