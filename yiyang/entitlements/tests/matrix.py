@@ -2,7 +2,13 @@
 讲解" on one elder, "已告知" on one change, and the list of changes. Reading an elder's own
 entitlements is the registry's ``elder.view``, recording that they were explained or told
 its ``elder.update``. Every elder of the world has one open change: newly entitled to the
-first active benefit of the shipped list."""
+first active benefit of the shipped list.
+
+Payment lists and rounds (发放名单, 发放批次) are a bureau's: ``benefit.recipients`` to read
+them, ``benefit.export``, ``benefit.round_draft`` and ``benefit.round_approve`` to act. A
+round covers a node: the matrix drafts one for the elder's community (as a superuser) and
+calls it inside and outside the caller's node. The world's elders are all over 80, so the
+高龄津贴 list of a node is exactly its elders."""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+from tests import factories
 from tests.matrix import Endpoint, ListEndpoint, World
-from yiyang.core.models import Event
+from yiyang.core.models import AccessLog, Event
 from yiyang.elders import access as elder_access
 from yiyang.elders.models import Elder
-from yiyang.entitlements import events
-from yiyang.entitlements.models import Benefit, EntitlementChange, Status
+from yiyang.entitlements import access as payment_access
+from yiyang.entitlements import events, payments
+from yiyang.entitlements.models import Benefit, EntitlementChange, PaymentRound, Status
+from yiyang.entitlements.services import entitlements_refresh
 
 VIEW = (elder_access.ELDER_VIEW,)
 UPDATE = (elder_access.ELDER_VIEW, elder_access.ELDER_UPDATE)
@@ -36,6 +45,8 @@ def build(world: World) -> None:
                           reason="满足条件", at=timezone.now(), cause=EntitlementChange.Cause.ELDER)
         for elder in world.elders.values()
     ])
+    # The stored statuses the payment lists read (first ones: a baseline, no change logged).
+    entitlements_refresh(elders=[e.pk for e in world.elders.values()], cause=EntitlementChange.Cause.ELDER)
 
 
 def snapshot(elder: Elder) -> tuple:
@@ -77,6 +88,52 @@ def _check_api_acknowledged(resp: Any, change: EntitlementChange) -> None:
     assert _acknowledged(change)
 
 
+# -- payment rounds ----------------------------------------------------------------------------
+
+AGE = "advanced_age_allowance"
+RECIPIENTS = (payment_access.RECIPIENTS_VIEW,)
+
+
+def _round(world: World, elder: Elder, *, submitted: bool = False, approved: bool = False) -> PaymentRound:
+    """This month's 高龄津贴 round of the elder's community, drafted by the second superuser
+    (so the caller is never its drafter)."""
+    r = payments.round_draft(actor=world.root2, benefit=AGE, region_code=elder.region_id)
+    if submitted or approved:
+        payments.round_submit(actor=world.root2, round=r)
+    if approved:
+        factories.run_worker()  # approval waits for the world's pending recomputes
+        payments.round_approve(actor=world.root, round=r)
+    return r
+
+
+def _submitted_round(world: World, elder: Elder) -> PaymentRound:
+    r = _round(world, elder, submitted=True)
+    factories.run_worker()
+    return r
+
+
+def _status_is(status: str) -> Any:
+    def check(resp: Any, r: PaymentRound) -> None:
+        assert PaymentRound.objects.get(pk=r.pk).status == status
+
+    return check
+
+
+def _check_round(resp: Any, r: PaymentRound) -> None:
+    body = resp.json()
+    assert body["id"] == r.pk and body["count"] == 1 and body["region_code"] == r.region_code
+
+
+def _check_round_page(resp: Any, r: PaymentRound) -> None:
+    assert f'id="round-count">{r.count}<' in resp.content.decode()
+
+
+def _check_exported(resp: Any, r: PaymentRound) -> None:
+    assert resp["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert PaymentRound.objects.get(pk=r.pk).status == PaymentRound.State.EXPORTED
+    assert AccessLog.objects.filter(region_code=r.region_code, action=AccessLog.Action.EXPORT).exists()
+
+
 API = [
     Endpoint("GET elder entitlements", VIEW, lambda c, e: c.get(f"/api/v1/elders/{e.pk}/entitlements"), 200,
              _check_entitlements),
@@ -86,6 +143,17 @@ API = [
     Endpoint("POST change acknowledge", UPDATE,
              lambda c, ch: c.post(f"/api/v1/entitlements/changes/{ch.pk}/acknowledge"), 200, _check_api_acknowledged,
              target=_change),
+    Endpoint("GET payment round", RECIPIENTS, lambda c, r: c.get(f"/api/v1/payment-rounds/{r.pk}"), 200,
+             _check_round, target=_round),
+    Endpoint("POST payment round submit", (*RECIPIENTS, payment_access.ROUND_DRAFT),
+             lambda c, r: c.post(f"/api/v1/payment-rounds/{r.pk}/submit"), 200, _status_is("submitted"),
+             target=_round),
+    Endpoint("POST payment round approve", (*RECIPIENTS, payment_access.ROUND_APPROVE),
+             lambda c, r: c.post(f"/api/v1/payment-rounds/{r.pk}/approve"), 200, _status_is("approved"),
+             target=_submitted_round),
+    Endpoint("POST payment round export", (*RECIPIENTS, payment_access.RECIPIENTS_EXPORT),
+             lambda c, r: c.post(f"/api/v1/payment-rounds/{r.pk}/export"), 200, _check_exported,
+             target=lambda world, elder: _round(world, elder, approved=True)),
 ]
 
 
@@ -109,6 +177,12 @@ PAGES = [
     Endpoint("POST change acknowledge", UPDATE,
              lambda c, ch: c.post(reverse("entitlements:acknowledge", args=[ch.pk])), 302, _check_page_acknowledged,
              target=_change),
+    Endpoint("GET payment round", RECIPIENTS,
+             lambda c, r: c.get(reverse("entitlements:round_detail", args=[r.pk])), 200, _check_round_page,
+             target=_round),
+    Endpoint("POST payment round approve", (*RECIPIENTS, payment_access.ROUND_APPROVE),
+             lambda c, r: c.post(reverse("entitlements:round_approve", args=[r.pk])), 302, _status_is("approved"),
+             target=_submitted_round),
 ]
 
 
@@ -116,4 +190,8 @@ LISTS = [
     ListEndpoint("GET /api/v1/entitlements/changes", VIEW,
                  lambda c: c.get("/api/v1/entitlements/changes", {"page_size": 100})),
     ListEndpoint("GET entitlements:changes", VIEW, lambda c: c.get(reverse("entitlements:changes"))),
+    ListEndpoint("GET /api/v1/benefits/{code}/recipients", RECIPIENTS,
+                 lambda c: c.get(f"/api/v1/benefits/{AGE}/recipients", {"page_size": 500})),
+    ListEndpoint("GET entitlements:recipients", RECIPIENTS,
+                 lambda c: c.get(reverse("entitlements:recipients", args=[AGE]))),
 ]
