@@ -215,3 +215,21 @@ def test_rounds_page_and_cancel(client_for, street_admin, people):
     page = html(c.post(reverse("entitlements:round_cancel", args=[r.pk]), {"note": "重来"}, follow=True))
     assert "已作废" in page and "重来" in page
     assert html(c.get(reverse("entitlements:rounds"), {"status": "draft"})).count("data-round=") == 0
+
+
+def test_admin_shows_rounds_read_only_within_the_jurisdiction(client_for, superuser, street_admin, people):
+    r = payments.round_draft(actor=street_admin, benefit=AGE, region_code=STREET)
+    elder_deactivate(actor=street_admin, elder=people["a1"], reason="deceased")
+    c = client_for(superuser)
+    page = html(c.get(reverse("admin:entitlements_paymentround_changelist")))
+    assert "发放批次" in page and STREET in page
+    page = html(c.get(reverse("admin:entitlements_paymentround_change", args=[r.pk])))
+    assert "高龄津贴" in page and 'name="_save"' not in page  # view only
+    assert c.get(reverse("admin:entitlements_paymentround_add")).status_code == 403
+    assert c.post(reverse("admin:entitlements_paymentround_delete", args=[r.pk])).status_code == 403
+    lianhua = factories.make_user("lianhua_staff", "street_admin", "440304007000", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    lianhua.user_permissions.add(Permission.objects.get(codename="view_paymentround"))
+    page = html(client_for(lianhua).get(reverse("admin:entitlements_paymentround_changelist")))
+    assert f"/{r.pk}/change/" not in page
