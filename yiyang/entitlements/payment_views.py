@@ -77,7 +77,8 @@ def recipients(request: HttpRequest, benefit: str) -> HttpResponse:
     rows = [{"s": s, "id_number": pii.mask_id_number(pii.decrypt(s.elder.id_number_enc, payments.ID_CTX)),
              "community": names.get(s.elder.region_id, ("", ""))}
             for s in page.object_list]
-    counts = selectors.recipient_counts(request.user, region=region).get(b.pk, dict.fromkeys(selectors.LISTABLE, 0))
+    counts = selectors.recipient_counts(request.user, region=region, benefit=b).get(
+        b.pk, dict.fromkeys(selectors.LISTABLE, 0))
     node = region or selectors.user_node(request.user)
     user = request.user
     return render(request, "entitlements/recipients.html", {

@@ -226,14 +226,16 @@ def recipients_for(user: Any, benefit: Benefit, *, region: str = "",
             .order_by("elder__region_id", "elder__name", "elder_id"))
 
 
-def recipient_counts(user: Any, *, region: str = "") -> dict[int, dict[str, int]]:
-    """Per benefit id: how many active elders in the caller's jurisdiction (under ``region``)
-    are 可享受 and 可能符合. One grouped query."""
+def recipient_counts(user: Any, *, region: str = "", benefit: Benefit | None = None) -> dict[int, dict[str, int]]:
+    """Per benefit id (or only ``benefit``): how many active elders in the caller's
+    jurisdiction (under ``region``) are 可享受 and 可能符合. One grouped query."""
     counts: dict[int, dict[str, int]] = {}
     if not has_capability(user, payment_access.RECIPIENTS_VIEW):
         return counts
     qs = jurisdiction_filter(
         EntitlementStatus.objects.filter(status__in=LISTABLE, elder__active=True), user, "elder__region")
+    if benefit is not None:
+        qs = qs.filter(benefit=benefit)
     if region:
         q = region_filter_q(region, "elder__region")
         qs = qs.filter(q) if q is not None else qs.none()
