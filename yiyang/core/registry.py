@@ -50,6 +50,7 @@ class HomeTile:
     capability: str = ""
     value: Callable[[Any], Any] | None = None
     symbol: str = ""
+    query: str = ""  # appended to the URL, e.g. "status=submitted"
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,8 @@ def home_tiles_for(request: Any) -> list[dict[str, Any]]:
         if tile.capability and not has_capability(request.user, tile.capability):
             continue
         value = tile.value(request) if tile.value else None
-        tiles.append({"label": tile.label, "url": reverse(tile.url_name), "value": value,
+        url = reverse(tile.url_name) + (f"?{tile.query}" if tile.query else "")
+        tiles.append({"label": tile.label, "url": url, "value": value,
                       "symbol": tile.symbol, "action": tile.value is None})
     return tiles
 

@@ -12,11 +12,19 @@ class EntitlementsConfig(AppConfig):
 
     def ready(self) -> None:
         from yiyang.core.events import register_event_types, subscribe
-        from yiyang.core.registry import DemoBuilder, NavItem, PageSection, register_demo, register_nav
+        from yiyang.core.registry import (
+            DemoBuilder,
+            HomeTile,
+            NavItem,
+            PageSection,
+            register_demo,
+            register_home_tile,
+            register_nav,
+        )
         from yiyang.core.tasks import periodic
         from yiyang.elders import access as elder_access
         from yiyang.elders.registry import register_elder_section
-        from yiyang.entitlements import access, demo, sections, tasks
+        from yiyang.entitlements import access, demo, sections, selectors, tasks
         from yiyang.entitlements.events import EVENT_TYPES
 
         register_event_types(EVENT_TYPES)
@@ -30,6 +38,9 @@ class EntitlementsConfig(AppConfig):
         register_nav(NavItem("payments", _("发放名单"), "entitlements:recipients_index", order=40,
                              capability=access.RECIPIENTS_VIEW, namespaces=("entitlements",),
                              only_url_names=access.PAYMENT_URL_NAMES))
+        register_home_tile(HomeTile("rounds_to_approve", _("待审核发放批次"), "entitlements:rounds", order=40,
+                                    capability=access.ROUND_APPROVE, query="status=submitted",
+                                    value=lambda request: selectors.rounds_awaiting_approval(request.user).count()))
         register_elder_section(PageSection("entitlements", "entitlements/_elder_section.html", order=30,
                                            context=sections.elder_entitlements))
         register_demo(DemoBuilder("entitlements", demo.demo_build, after=("elders", "assessments")))

@@ -308,6 +308,14 @@ def rounds_for(user: Any, filters: RoundFilters | None = None) -> QuerySet[Payme
         "-month", "benefit__sort_order", "region_code", "-id")
 
 
+def rounds_awaiting_approval(user: Any) -> QuerySet[PaymentRound]:
+    """Submitted rounds in the caller's jurisdiction that the caller may approve (not their
+    own drafts): the approver's to-do on the home page."""
+    if not has_capability(user, payment_access.ROUND_APPROVE):
+        return PaymentRound.objects.none()
+    return rounds_for(user, RoundFilters(status=PaymentRound.State.SUBMITTED)).exclude(drafted_by=user)
+
+
 def round_lines(payment_round: PaymentRound) -> QuerySet[PaymentRoundLine]:
     return PaymentRoundLine.objects.filter(round=payment_round).order_by("region_code", "name", "elder_id")
 

@@ -233,3 +233,21 @@ def test_admin_shows_rounds_read_only_within_the_jurisdiction(client_for, superu
     lianhua.user_permissions.add(Permission.objects.get(codename="view_paymentround"))
     page = html(client_for(lianhua).get(reverse("admin:entitlements_paymentround_changelist")))
     assert f"/{r.pk}/change/" not in page
+
+
+def test_approvers_see_the_rounds_awaiting_them_on_the_home_page(client_for, street_admin, street_admin2,
+                                                                   district_admin, worker, people):
+    r = payments.round_draft(actor=street_admin, benefit=AGE, region_code=STREET)
+    payments.round_submit(actor=street_admin, round=r)
+
+    def tile(user) -> str | None:
+        page = html(client_for(user).get("/"))
+        m = re.search(r'<a class="tile" href="/entitlements/rounds/\?status=submitted"><span class="num">(\d+)</span>'
+                      r'待审核发放批次</a>', page)
+        return m.group(1) if m else None
+
+    assert tile(street_admin2) == "1" and tile(district_admin) == "1"
+    assert tile(street_admin) == "0"  # one's own draft is not one's to approve
+    assert tile(worker) is None  # no tile for a role that cannot approve
+    payments.round_approve(actor=street_admin2, round=PaymentRound.objects.get(pk=r.pk))
+    assert tile(district_admin) == "0"
