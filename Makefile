@@ -31,11 +31,20 @@ system-deps:
 
 test: install system-deps lint test-sqlite test-postgres
 
+# pytest-xdist: TEST_WORKERS processes share the tests, each with its own test database. The
+# browser journeys run after, on their own: one Chromium and one live server at a time, with
+# nothing competing for the cores under their timeouts.
+TEST_WORKERS ?= 2
+
 test-sqlite: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not browser"
+	$(BIN)/pytest -q -m browser
 
 test-postgres: install
-	bash scripts/with-postgres.sh $(BIN)/pytest -q -m "not browser"
+	bash scripts/with-postgres.sh $(BIN)/pytest -q -n $(TEST_WORKERS) -m "not browser"
+
+test-browser: install
+	$(BIN)/pytest -q -m browser
 
 # ruff, the layer contracts of pyproject.toml (import-linter), and mypy on the apps.
 lint: install
