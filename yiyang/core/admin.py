@@ -42,6 +42,7 @@ class AccessLogAdmin(ReadOnly):
 from django.contrib import messages  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.html import format_html  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
 from django_tasks import TaskResultStatus  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 
@@ -51,7 +52,7 @@ from yiyang.core.tasks import PERIODIC, periodic_run_now  # noqa: E402
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
 
-TASK_STATUS_ZH = {"READY": "等待运行", "RUNNING": "运行中", "SUCCESSFUL": "成功", "FAILED": "失败"}
+TASK_STATUS_ZH = {"READY": _("等待运行"), "RUNNING": _("运行中"), "SUCCESSFUL": _("成功"), "FAILED": _("失败")}
 
 
 @admin.register(DBTaskResult)
@@ -65,44 +66,44 @@ class TaskResultAdmin(ReadOnly):
               "run_after_shown", "args_kwargs", "return_value", "exception_class_path", "traceback_shown")
     readonly_fields = fields
 
-    @admin.display(description="任务")
+    @admin.display(description=_("任务"))
     def task_name(self, obj: DBTaskResult) -> str:
         return obj.task_path.rsplit(".", 1)[-1]
 
-    @admin.display(description="状态", ordering="status")
-    def status_zh(self, obj: DBTaskResult) -> str:
-        label = TASK_STATUS_ZH.get(obj.status, obj.status)
+    @admin.display(description=_("状态"), ordering="status")
+    def status_zh(self, obj: DBTaskResult) -> Any:
+        label: Any = TASK_STATUS_ZH.get(obj.status, obj.status)
         if obj.status == TaskResultStatus.READY and obj.exception_class_path:
-            label = "等待重试"
+            label = _("等待重试")
         return label
 
-    @admin.display(description="尝试次数")
+    @admin.display(description=_("尝试次数"))
     def attempts(self, obj: DBTaskResult) -> int:
         return len(obj.worker_ids or [])
 
-    @admin.display(description="错误")
+    @admin.display(description=_("错误"))
     def error(self, obj: DBTaskResult) -> str:
         if not obj.exception_class_path:
             return ""
         last = (obj.traceback or "").strip().splitlines()[-1:] or [obj.exception_class_path]
         return last[0][:160]
 
-    @admin.display(description="计划运行时间")
+    @admin.display(description=_("计划运行时间"))
     def run_after_shown(self, obj: DBTaskResult) -> Any:
         return "—" if obj.run_after is None or obj.run_after.year >= 9999 else obj.run_after
 
-    @admin.display(description="错误详情")
+    @admin.display(description=_("错误详情"))
     def traceback_shown(self, obj: DBTaskResult) -> str:
         return format_html("<pre>{}</pre>", obj.traceback) if obj.traceback else "—"
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser  # for the action; every field stays read-only
 
-    @admin.action(description="立即重试所选的失败任务")
+    @admin.action(description=_("立即重试所选的失败任务"))
     def retry_now(self, request, queryset):
         n = queryset.filter(status=TaskResultStatus.FAILED).update(
             status=TaskResultStatus.READY, run_after=timezone.now())
-        self.message_user(request, f"已将 {n} 个失败任务重新排队", messages.SUCCESS)
+        self.message_user(request, _("已将 %(n)s 个失败任务重新排队") % {"n": n}, messages.SUCCESS)
 
 
 @admin.register(PeriodicJob)
@@ -118,13 +119,13 @@ class PeriodicJobAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="已声明", boolean=True)
+    @admin.display(description=_("已声明"), boolean=True)
     def declared(self, obj: PeriodicJob) -> bool:
         return obj.key in PERIODIC
 
-    @admin.action(description="立即运行一次")
+    @admin.action(description=_("立即运行一次"))
     def run_now(self, request, queryset):
         keys = [j.key for j in queryset if j.key in PERIODIC]
         for key in keys:
             periodic_run_now(key)
-        self.message_user(request, f"已排队：{'、'.join(keys) or '无'}", messages.SUCCESS)
+        self.message_user(request, _("已排队：%(jobs)s") % {"jobs": "、".join(keys) or "—"}, messages.SUCCESS)
