@@ -32,8 +32,10 @@ EVENT_LABELS: dict[str, str | Promise] = {}
 # Columns of a bulk event row, in order (``events_record_bulk``).
 EVENT_COLUMNS = ("id", "type", "occurred_at", "actor_id", "elder_id", "subject_type", "subject_id", "region_code",
                  "payload")
-# Events per delivery task: a million imported elders make 1,000 tasks per subscriber.
-DISPATCH_CHUNK = 1000
+# Events per delivery task: small enough that a subscriber's work on them is one short
+# transaction (other writers wait well under a second on SQLite); a million imported elders
+# make 2,000 tasks per subscriber.
+DISPATCH_CHUNK = 500
 
 
 @dataclass(frozen=True)
