@@ -280,10 +280,11 @@ class Worker:
         try:
             task = row.task
             args, kwargs = row.args_kwargs["args"], row.args_kwargs["kwargs"]
-            # The task's writes are one transaction: a failure leaves nothing half done.
+            # The task's writes and its "succeeded" mark are one transaction: a failure leaves
+            # nothing half done, and a worker killed after the commit cannot run it twice.
             with transaction.atomic():
                 value = task.call(*args, **kwargs)
-            row.set_successful(value)
+                row.set_successful(value)
             self.stats.succeeded += 1
         except Exception as exc:  # noqa: BLE001 - any failure of a task is recorded, not raised
             row.set_failed(exc)
