@@ -205,8 +205,10 @@ class PaymentRoundLine(models.Model):
     name and the (encrypted) ID number as they were then. ``elder_id`` is a plain column, not
     a foreign key: lines outnumber elders and stay on their region's shard (DESIGN §7)."""
 
+    # No index of its own: the unique (round, elder_id) and the (round, region, name) order index
+    # both lead with it, and a round's lines are bulk-inserted by the ten thousand.
     round = models.ForeignKey(PaymentRound, verbose_name=_("发放批次"), on_delete=models.PROTECT,
-                              related_name="lines")
+                              related_name="lines", db_index=False)
     elder_id = models.UUIDField(_("老年人"))
     name = models.CharField(_("姓名"), max_length=50)
     id_number_enc = models.BinaryField(_("身份证号（密文）"))
@@ -249,8 +251,9 @@ class PaymentRoundChange(models.Model):
         REGISTERED = "registered", _("新登记")
         OTHER = "other", _("其他")
 
+    # No index of its own: (round, kind) leads with it.
     round = models.ForeignKey(PaymentRound, verbose_name=_("发放批次"), on_delete=models.PROTECT,
-                              related_name="changes")
+                              related_name="changes", db_index=False)
     kind = models.CharField(_("变化"), max_length=8, choices=Kind.choices)
     elder_id = models.UUIDField(_("老年人"))
     name = models.CharField(_("姓名"), max_length=50)
