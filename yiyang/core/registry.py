@@ -36,6 +36,8 @@ class NavItem:
     exclude_url_names: tuple[str, ...] = ()
     only_url_names: tuple[str, ...] = ()
     staff_only: bool = False
+    # A count shown beside the label (e.g. visits due today); None or 0 shows nothing.
+    badge: Callable[[Any], int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,64 @@ class PageSection:
     template: str
     order: int
     context: Callable[..., dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class TodoRow:
+    """One thing to do today: an elder to visit, a follow-up, an errand."""
+
+    title: str
+    detail: str
+    url: str
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class TodoItems:
+    """What a to-do list holds for this user: the whole count, the page with all of them,
+    and the first rows (the home page shows a handful; ``url`` shows the rest)."""
+
+    count: int
+    url: str
+    rows: list[TodoRow]
+
+
+@dataclass(frozen=True)
+class TodoList:
+    """A list on the worker's home page ("今天要做的事"). ``items(request)`` returns None
+    when the list does not apply to this user, and ``TodoItems(count=0, …)`` when it applies
+    but is empty (the page then says so, so the worker knows it was looked at)."""
+
+    key: str
+    label: Any
+    order: int
+    items: Callable[[Any], TodoItems | None]
+    capability: str = ""
+
+
+@dataclass(frozen=True)
+class FigureValue:
+    """One cell of the supervisor's table: ``value`` is the number (for sorting and the
+    export), ``text`` what is shown, ``url`` the list of records behind the number."""
+
+    value: float | int | None
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class RegionFigure:
+    """A column of the supervisor's per-region table. ``compute(user, regions, month_start)``
+    gets the child regions of the caller's node (each with ``.code``, ``.prefix``, ``.name``)
+    and the first day of the month, and returns ``{region.code: FigureValue}``; a missing
+    code shows as empty. One call per column, not per cell: compute with grouped queries."""
+
+    key: str
+    label: Any
+    order: int
+    compute: Callable[[Any, list[Any], Any], dict[str, FigureValue]]
+    capability: str = ""
+    help: Any = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +173,8 @@ NAV = Registry[NavItem]("navigation")
 HOME_TILES = Registry[HomeTile]("home tiles")
 HOME_SECTIONS = Registry[PageSection]("home sections")
 DEMO_BUILDERS = Registry[DemoBuilder]("demo builders")
+TODO_LISTS = Registry[TodoList]("to-do lists")
+REGION_FIGURES = Registry[RegionFigure]("region figures")
 
 
 def register_nav(item: NavItem) -> None:
@@ -131,6 +193,14 @@ def register_demo(builder: DemoBuilder) -> None:
     DEMO_BUILDERS.add(builder)
 
 
+def register_todo(todo: TodoList) -> None:
+    TODO_LISTS.add(todo)
+
+
+def register_region_figure(figure: RegionFigure) -> None:
+    REGION_FIGURES.add(figure)
+
+
 def nav_for(request: Any) -> list[dict[str, Any]]:
     user = request.user
     match = getattr(request, "resolver_match", None)
@@ -143,7 +213,9 @@ def nav_for(request: Any) -> list[dict[str, Any]]:
             continue
         current = (ns in item.namespaces and url_name not in item.exclude_url_names
                    and (not item.only_url_names or url_name in item.only_url_names))
-        items.append({"label": item.label, "url": reverse(item.url_name), "current": current})
+        badge = item.badge(request) if item.badge else None
+        items.append({"label": item.label, "url": reverse(item.url_name), "current": current,
+                      "badge": badge or None})
     return items
 
 
@@ -157,6 +229,23 @@ def home_tiles_for(request: Any) -> list[dict[str, Any]]:
         tiles.append({"label": tile.label, "url": url, "value": value,
                       "symbol": tile.symbol, "action": tile.value is None})
     return tiles
+
+
+def todos_for(request: Any) -> list[dict[str, Any]]:
+    """The to-do lists that apply to this user, in order."""
+    out = []
+    for todo in TODO_LISTS:
+        if todo.capability and not has_capability(request.user, todo.capability):
+            continue
+        items = todo.items(request)
+        if items is not None:
+            out.append({"key": todo.key, "label": todo.label, "count": items.count, "url": items.url,
+                        "rows": items.rows, "more": max(items.count - len(items.rows), 0)})
+    return out
+
+
+def region_figures_for(user: Any) -> list[RegionFigure]:
+    return [f for f in REGION_FIGURES if not f.capability or has_capability(user, f.capability)]
 
 
 def sections_for(registry: Registry[PageSection], request: Any, *args: Any) -> list[tuple[str, dict[str, Any]]]:

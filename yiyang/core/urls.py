@@ -5,5 +5,6 @@ from yiyang.core import views
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("overview/", views.overview, name="overview"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -3,22 +3,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from yiyang.core.registry import HOME_SECTIONS, home_tiles_for, sections_for
+from yiyang.core.exceptions import ApplicationError
+from yiyang.core.overview import month_parse, overview_for, overview_xlsx
+from yiyang.core.registry import HOME_SECTIONS, home_tiles_for, sections_for, todos_for
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """What to do today first (the apps' to-do lists), then — for a supervisor — the figures
+    of the regions below, then the shortcuts."""
     sections = [mark_safe(render_to_string(template, context, request))  # noqa: S308 - our templates, autoescaped
                 for template, context in sections_for(HOME_SECTIONS, request)]
     return render(request, "core/home.html", {
-        "node": getattr(request.user, "region", None), "tiles": home_tiles_for(request), "sections": sections})
+        "node": getattr(request.user, "region", None), "todos": todos_for(request),
+        "overview": overview_for(request.user, month_parse(None)),
+        "tiles": home_tiles_for(request), "sections": sections, "today": timezone.localdate()})
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """The per-region figures for a month, each number a link; ``?format=xlsx`` downloads it."""
+    try:
+        month = month_parse(request.GET.get("month"))
+    except ApplicationError as exc:
+        return render(request, "core/overview.html", {"error": exc.message, "overview": None}, status=400)
+    table = overview_for(request.user, month)
+    if table is None:
+        raise PermissionDenied("您的管辖范围下没有可汇总的区域")
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(overview_xlsx(table), content_type=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        response["Content-Disposition"] = f'attachment; filename="overview-{month:%Y-%m}.xlsx"'
+        return response
+    previous = (month - dt.timedelta(days=1)).replace(day=1)
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    return render(request, "core/overview.html", {
+        "overview": table, "month": month, "previous": previous,
+        "following": following if following <= timezone.localdate() else None})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -14,11 +14,11 @@ class EldersConfig(AppConfig):
             DemoBuilder,
             HomeTile,
             NavItem,
-            PageSection,
+            RegionFigure,
             register_demo,
-            register_home_section,
             register_home_tile,
             register_nav,
+            register_region_figure,
         )
         from yiyang.elders import access, demo, home
         from yiyang.elders.events import EVENT_TYPES
@@ -34,8 +34,6 @@ class EldersConfig(AppConfig):
                                     capability=access.ELDER_CREATE, symbol="＋"))
         register_home_tile(HomeTile("elders_import", _("批量导入"), "elders:import", order=80,
                                     capability=access.ELDER_IMPORT, symbol="⇪"))
-        register_home_section(PageSection("elders_children", "elders/_home_children.html", order=10,
-                                          context=home.children_section))
-        register_home_section(PageSection("elders_recent", "elders/_home_recent.html", order=90,
-                                          context=home.recent_section))
+        register_region_figure(RegionFigure("elders_registered", _("在册老年人"), order=10,
+                                            capability=access.ELDER_VIEW, compute=home.registered_figure))
         register_demo(DemoBuilder("elders", demo.demo_build, after=("regions", "accounts", "stations")))
