@@ -52,6 +52,12 @@ def _validation_error(request, exc: NinjaValidationError):
 
 def _zh_validation(e: dict) -> str:
     kind = e.get("type", "")
+    ctx = e.get("ctx") or {}
+    if kind == "string_too_long":
+        given = e.get("input")
+        return f"最长{ctx.get('max_length')}字" + (f"（现在{len(given)}字）" if isinstance(given, str) else "")
+    if kind == "too_long":
+        return f"最多{ctx.get('max_length')}项"
     return {
         "missing": "必填",
         "string_type": "应为文本",

@@ -27,6 +27,7 @@ from django.utils.functional import Promise
 
 from yiyang.core.bulk import bulk_insert
 from yiyang.core.models import Event
+from yiyang.core.text import clip_payload
 
 EVENT_LABELS: dict[str, str | Promise] = {}
 # Columns of a bulk event row, in order (``events_record_bulk``).
@@ -102,7 +103,9 @@ def event_record(
     payload: dict[str, Any] | None = None,
     occurred_at: Any = None,
 ) -> Event:
-    """Write one event and dispatch it to its subscribers (inside the caller's transaction)."""
+    """Write one event and dispatch it to its subscribers (inside the caller's transaction).
+    Texts in ``payload`` are cut to ``text.EVENT_TEXT_MAX`` characters: whatever a caller
+    passes, an event never holds a copy of an unbounded text."""
     if type not in EVENT_LABELS:
         raise ValueError(f"unregistered event type {type!r}")
     subject_type = subject_id = ""
@@ -116,7 +119,7 @@ def event_record(
         subject_type=subject_type,
         subject_id=subject_id,
         region_code=region_code,
-        payload=payload or {},
+        payload=clip_payload(payload) if payload else {},
         occurred_at=occurred_at or timezone.now(),
     )
     if type in SUBSCRIPTIONS:

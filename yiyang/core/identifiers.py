@@ -105,3 +105,44 @@ def normalize_phone(raw: str, *, organisation: bool = False) -> str:
             return value
         raise IdentifierError("服务热线号码只能用于机构，不能作为个人电话")
     raise IdentifierError("不是有效的手机号（11位，以13–19开头）或固定电话（区号-号码）")
+
+
+# -- personal names --------------------------------------------------------------------------
+
+# Han characters of every block Unicode (and so GB 18030—2022) has: the URO, extension A, the
+# compatibility ideographs and extensions B–I in the supplementary planes. A name such as 王𬌗
+# (U+2C317, extension E) is a real person's name; refusing it refuses the person.
+_HAN = (
+    "\u3007"  # 〇, a numeral used as a character in some names
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ebef\U0002ebf0-\U0002ee5f"
+    "\U0002f800-\U0002fa1f\U00030000-\U000323af"
+)
+# The separator of minority and foreign names (阿沛·阿旺晋美). The standard one is U+00B7;
+# input methods and copied text give the others.
+NAME_SEPARATOR = "·"
+_SEPARATORS = "·•・‧･∙⋅●"
+_SEPARATOR_RE = re.compile(rf"\s*[{_SEPARATORS}]\s*")
+_SPACES_RE = re.compile(r"\s+")
+_NAME_RE = re.compile(rf"^[{_HAN}A-Za-z](?:[{_HAN}A-Za-z ]|·(?=[{_HAN}A-Za-z]))*$")
+PERSON_NAME_MAX = 50
+
+
+def normalize_person_name(raw: str, *, max_length: int = PERSON_NAME_MAX) -> str:
+    """A person's name as stored: surrounding space trimmed, runs of space made one, and every
+    middle-dot separator (``·`` ``•`` ``・`` …, with any space around it) made ``·``.
+
+    Accepts Han characters of every block (extensions B–I included), Latin letters, spaces
+    and separators between parts. Raises IdentifierError with the reason in plain Chinese.
+    """
+    value = _SPACES_RE.sub(" ", (raw or "").strip())
+    value = _SEPARATOR_RE.sub(NAME_SEPARATOR, value)
+    if not value:
+        raise IdentifierError("不能为空")
+    if len(value) > max_length:
+        raise IdentifierError(f"最长{max_length}个字（现在{len(value)}个）")
+    if not _NAME_RE.match(value):
+        if value[0] == NAME_SEPARATOR or value[-1] == NAME_SEPARATOR or NAME_SEPARATOR * 2 in value:
+            raise IdentifierError("间隔号“·”只能用在两部分姓名之间")
+        raise IdentifierError("只能包含汉字、字母和间隔号“·”")
+    return value

@@ -6,6 +6,7 @@ import uuid
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from yiyang.core import access
 from yiyang.core.events import event_label
@@ -43,14 +44,14 @@ def elder_read(elder: Elder) -> ElderRead:
 
 
 class ElderQuery(Schema):
-    region: str = ""
-    category: str = ""
-    name: str = ""
-    id_number: str = ""
-    phone: str = ""
-    living_situation: str = ""
+    region: str = Field("", max_length=40)
+    category: str = Field("", max_length=40)
+    name: str = Field("", max_length=50)
+    id_number: str = Field("", max_length=30)
+    phone: str = Field("", max_length=30)
+    living_situation: str = Field("", max_length=40)
     active: bool | None = True
-    q: str = ""
+    q: str = Field("", max_length=50)
     page: int = 1
     page_size: int = 20
 

@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.core.exceptions import FieldErrors
+from yiyang.core.text import NOTE_MAX, REMARK_MAX
+from yiyang.core.web import PlainForm
 from yiyang.elders.models import Category, Consent, Elder, LivingSituation
 from yiyang.elders.validation import Lookups, clean_elder_fields
 from yiyang.regions import access as region_access
@@ -20,7 +22,7 @@ def community_choices(user: Any) -> list[tuple[str, str]]:
     return [(r.code, f"{r.parent.name if r.parent else ''} {r.name}".strip()) for r in qs.order_by("code")]
 
 
-class ElderForm(forms.Form):
+class ElderForm(PlainForm):
     partial = False  # an edit: empty sensitive fields are left as they are
 
     name = forms.CharField(label=_("姓名"), max_length=50, error_messages={"required": _("请填写姓名")})
@@ -33,7 +35,8 @@ class ElderForm(forms.Form):
                                          choices=[("", "—")] + list(LivingSituation.choices))
     categories = forms.MultipleChoiceField(label=_("人员类别"), required=False, widget=forms.CheckboxSelectMultiple)
     hukou_local = forms.BooleanField(label=_("本地户籍"), required=False, initial=True)
-    notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label=_("备注"), required=False, max_length=NOTE_MAX,
+                            widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -128,23 +131,23 @@ def initial_from_elder(elder: Elder) -> dict[str, Any]:
     }
 
 
-class DeactivateForm(forms.Form):
+class DeactivateForm(PlainForm):
     reason = forms.ChoiceField(label=_("注销原因"), choices=Elder.DeactivationReason.choices)
-    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+    note = forms.CharField(label=_("说明"), required=False, max_length=REMARK_MAX)
 
 
-class ContactForm(forms.Form):
+class ContactForm(PlainForm):
     name = forms.CharField(label=_("姓名"), max_length=50)
     relation = forms.CharField(label=_("关系"), max_length=20, required=False)
     phone = forms.CharField(label=_("电话"), max_length=20)
     is_guardian = forms.BooleanField(label=_("监护人/代理人"), required=False)
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(PlainForm):
     purpose = forms.ChoiceField(label=_("用途"), choices=Consent.Purpose.choices)
     granted_by = forms.CharField(label=_("表示同意的人"), max_length=50)
     evidence = forms.CharField(label=_("凭据"), max_length=200, required=False)
 
 
-class ImportForm(forms.Form):
+class ImportForm(PlainForm):
     file = forms.FileField(label=_("Excel 或 CSV 文件"))

@@ -23,7 +23,7 @@ from yiyang.core import access, pii
 from yiyang.core.bulk import bulk_insert, bulk_load, sorted_uuid4_hex
 from yiyang.core.events import event_record, events_record_bulk
 from yiyang.core.exceptions import ApplicationError
-from yiyang.core.identifiers import IdentifierError, normalize_phone
+from yiyang.core.identifiers import IdentifierError, normalize_person_name, normalize_phone
 from yiyang.elders import access as elder_access
 from yiyang.elders import events
 from yiyang.elders.models import Elder, ElderCategory, EmergencyContact, ImportBatch
@@ -237,6 +237,12 @@ def elders_import(
             if not contact_name:
                 add(n, "紧急联系人", "填写了紧急联系人电话，但没有填写联系人姓名")
                 row_ok = False
+            else:
+                try:
+                    contact_name = normalize_person_name(contact_name)
+                except IdentifierError as exc:
+                    add(n, "紧急联系人", str(exc))
+                    row_ok = False
             try:
                 contact_phone = normalize_phone(contact_phone)
             except IdentifierError as exc:

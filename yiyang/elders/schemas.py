@@ -4,43 +4,73 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from yiyang.core.text import LINE_MAX, NAME_MAX, NOTE_MAX, REMARK_MAX, SHORT_MAX
+
+# Every text has a maximum (the registry's own rules in validation.py say more; these
+# stop a 5-MB string at the door). Codes and numbers as typed get some room for spaces.
+CODE_MAX = 40
+ID_NUMBER_MAX = 30
+PHONE_MAX = 30
+CATEGORIES_MAX = 20
+CONTACTS_MAX = 10
+Code = Annotated[str, Field(max_length=CODE_MAX)]
 
 
 class ContactIn(Schema):
-    name: str
-    phone: str
-    relation: str = ""
+    name: str = Field(max_length=NAME_MAX)
+    phone: str = Field(max_length=PHONE_MAX)
+    relation: str = Field("", max_length=SHORT_MAX)
     is_guardian: bool = False
 
 
 class ElderCreate(Schema):
-    name: str
-    id_number: str
-    region_code: str = Field(description="12位社区代码")
-    phone: str = ""
-    address: str = ""
-    living_situation: str = Field("", description="alone / empty_nest / left_behind / with_children / … 或中文名称")
-    categories: list[str] = Field(default_factory=list, description="类别代码或中文名称")
+    name: str = Field(max_length=NAME_MAX)
+    id_number: str = Field(max_length=ID_NUMBER_MAX)
+    region_code: str = Field(max_length=CODE_MAX, description="12位社区代码")
+    phone: str = Field("", max_length=PHONE_MAX)
+    address: str = Field("", max_length=LINE_MAX)
+    living_situation: str = Field("", max_length=CODE_MAX,
+                                  description="alone / empty_nest / left_behind / with_children / … 或中文名称")
+    categories: list[Code] = Field(default_factory=list, max_length=CATEGORIES_MAX, description="类别代码或中文名称")
     hukou_local: bool = True
-    notes: str = ""
-    contacts: list[ContactIn] = Field(default_factory=list)
+    notes: str = Field("", max_length=NOTE_MAX)
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=CONTACTS_MAX)
+
+
+def _absent(**constraints: Any) -> Any:
+    """The default of an optional field of an edit: None marks "left out" (pydantic does not
+    validate defaults), while a null that is sent meets the field's type and is refused."""
+    return Field(None, **constraints)
 
 
 class ElderUpdate(Schema):
-    name: str | None = None
-    id_number: str | None = None
-    region_code: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    living_situation: str | None = None
-    categories: list[str] | None = None
-    hukou_local: bool | None = None
-    notes: str | None = None
-    version: int | None = Field(None, description="读取时的版本号；若档案已被他人修改则返回 409")
+    """Only the fields given change. A field left out is not changed; ``null`` is refused
+    (it neither means "no change" nor "empty"); ``""`` empties phone, address, living
+    situation and notes, and is refused for name, ID number and community."""
+
+    name: str = _absent(max_length=NAME_MAX)
+    id_number: str = _absent(max_length=ID_NUMBER_MAX)
+    region_code: str = _absent(max_length=CODE_MAX)
+    phone: str = _absent(max_length=PHONE_MAX)
+    address: str = _absent(max_length=LINE_MAX)
+    living_situation: str = _absent(max_length=CODE_MAX)
+    categories: list[Code] = _absent(max_length=CATEGORIES_MAX)
+    hukou_local: bool = _absent()
+    notes: str = _absent(max_length=NOTE_MAX)
+    version: int | None = Field(None, description="读取时的版本号；若档案已被他人修改则返回 409（null 或不填：不检查）")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any, info: Any) -> Any:
+        if value is None and info.field_name != "version":
+            raise PydanticCustomError("null_not_allowed", "不能为空值（null）；不修改请省略该字段")
+        return value
 
 
 class CategoryRead(Schema):
@@ -79,13 +109,13 @@ class ElderPage(Schema):
 
 
 class DeactivateIn(Schema):
-    reason: str = Field(description="deceased / moved_away / duplicate / other")
-    note: str = ""
+    reason: str = Field(max_length=CODE_MAX, description="deceased / moved_away / duplicate / other")
+    note: str = Field("", max_length=REMARK_MAX)
 
 
 class RevealIn(Schema):
-    fields: list[str] = Field(description="id_number / phone / address / contacts")
-    purpose: str = Field(description="查看事由，写入访问记录")
+    fields: list[Code] = Field(max_length=10, description="id_number / phone / address / contacts")
+    purpose: str = Field(max_length=LINE_MAX, description="查看事由，写入访问记录")
 
 
 class EventRead(Schema):

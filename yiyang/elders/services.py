@@ -10,8 +10,9 @@ from django.utils import timezone
 from yiyang.core import access, pii
 from yiyang.core.events import event_record
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
-from yiyang.core.identifiers import IdentifierError, normalize_phone
+from yiyang.core.identifiers import IdentifierError, normalize_person_name, normalize_phone
 from yiyang.core.models import AccessLog
+from yiyang.core.text import LINE_MAX, NAME_MAX, REMARK_MAX, SHORT_MAX, purpose_clean, too_long
 from yiyang.elders import access as elder_access
 from yiyang.elders import events
 from yiyang.elders.models import Consent, Elder, ElderCategory, EmergencyContact, LivingSituation
@@ -19,6 +20,7 @@ from yiyang.elders.validation import FIELD_LABELS, CleanElder, Lookups, clean_el
 
 ID_CTX, PHONE_CTX, ADDRESS_CTX, CONTACT_PHONE_CTX = "elder.id_number", "elder.phone", "elder.address", "contact.phone"
 SENSITIVE_FIELDS = ("id_number", "phone", "address")
+NULL_MESSAGE = "不能为空值（null）；不修改请省略该字段"
 
 
 def _check_region(actor: Any, clean: CleanElder, errors: dict[str, list[str]], capability: str) -> None:
@@ -88,10 +90,19 @@ def _clean_contacts(contacts: list[dict[str, Any]], errors: dict[str, list[str]]
     for n, c in enumerate(contacts, start=1):
         name = str(c.get("name") or "").strip()
         phone = str(c.get("phone") or "").strip()
+        relation = str(c.get("relation") or "").strip()
         if not name and not phone:
             continue
         if not name:
             errors.setdefault("contacts", []).append(f"第{n}位紧急联系人：姓名不能为空")
+            continue
+        try:
+            name = normalize_person_name(name)
+        except IdentifierError as exc:
+            errors.setdefault("contacts", []).append(f"第{n}位紧急联系人姓名：{exc}")
+            continue
+        if message := too_long(relation, SHORT_MAX):
+            errors.setdefault("contacts", []).append(f"第{n}位紧急联系人关系：{message}")
             continue
         try:
             phone = normalize_phone(phone)
@@ -100,7 +111,7 @@ def _clean_contacts(contacts: list[dict[str, Any]], errors: dict[str, list[str]]
             continue
         rows.append({
             "name": name,
-            "relation": str(c.get("relation") or "").strip()[:20],
+            "relation": relation,
             "phone_enc": pii.encrypt(phone, CONTACT_PHONE_CTX),
             "is_guardian": bool(c.get("is_guardian")),
         })
@@ -127,6 +138,11 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         )
     if not elder.active:
         raise ApplicationError("该老年人已注销，请先恢复在册再修改", code="inactive")
+    # A field given as None is neither "no change" (that is leaving it out) nor "empty" (that
+    # is ""): emptying a name or a phone by a null slipped through before.
+    nulls = [f for f, v in data.items() if v is None]
+    if nulls:
+        raise FieldErrors({f: [NULL_MESSAGE] for f in nulls})
     clean, errors = clean_elder_fields(data, Lookups.load(), partial=True)
     _check_region(actor, clean, errors, elder_access.ELDER_UPDATE)
     bidx = _check_duplicate(actor, clean, errors, exclude_pk=elder.pk) if "id_number" in data else None
@@ -193,6 +209,9 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
 def elder_deactivate(*, actor: Any, elder: Elder, reason: str, note: str = "") -> Elder:
     if reason not in Elder.DeactivationReason.values:
         raise FieldErrors({"reason": ["请选择注销原因"]})
+    note = (note or "").strip()
+    if message := too_long(note, REMARK_MAX):
+        raise FieldErrors({"note": [message]})
     if not elder.active:
         raise ApplicationError("该老年人已是注销状态", code="already_inactive")
     elder.active = False
@@ -202,7 +221,7 @@ def elder_deactivate(*, actor: Any, elder: Elder, reason: str, note: str = "") -
     elder.save(update_fields=["active", "deactivation_reason", "deactivated_at", "version", "updated_at"])
     event_record(
         type=events.DEACTIVATED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
-        payload={"reason": reason, "reason_label": str(Elder.DeactivationReason(reason).label), "note": note[:500]},
+        payload={"reason": reason, "reason_label": str(Elder.DeactivationReason(reason).label), "note": note},
     )
     return elder
 
@@ -211,13 +230,16 @@ def elder_deactivate(*, actor: Any, elder: Elder, reason: str, note: str = "") -
 def elder_reactivate(*, actor: Any, elder: Elder, note: str = "") -> Elder:
     if elder.active:
         raise ApplicationError("该老年人在册，无需恢复", code="already_active")
+    note = (note or "").strip()
+    if message := too_long(note, REMARK_MAX):
+        raise FieldErrors({"note": [message]})
     elder.active = True
     elder.deactivation_reason = ""
     elder.deactivated_at = None
     elder.version += 1
     elder.save(update_fields=["active", "deactivation_reason", "deactivated_at", "version", "updated_at"])
     event_record(type=events.REACTIVATED, actor=actor, elder_id=elder.pk, subject=elder,
-                 region_code=elder.region_id, payload={"note": note[:500]})
+                 region_code=elder.region_id, payload={"note": note})
     return elder
 
 
@@ -232,9 +254,7 @@ def elder_reveal(
     fields = [f for f in dict.fromkeys(fields) if f in REVEALABLE]
     if not fields:
         raise FieldErrors({"fields": ["请选择要查看的字段"]})
-    purpose = (purpose or "").strip()
-    if len(purpose) < 2:
-        raise FieldErrors({"purpose": ["请填写查看事由（例如：电话回访）"]})
+    purpose = purpose_clean(purpose)
     values: dict[str, Any] = {}
     for f in fields:
         if f == "contacts":
@@ -245,7 +265,7 @@ def elder_reveal(
             values[f] = getattr(elder, f)
     AccessLog.objects.create(
         at=timezone.now(), actor=actor, action=action, elder_id=elder.pk, region_code=elder.region_id,
-        fields=[REVEALABLE[f] for f in fields], purpose=purpose[:200], remote_addr=remote_addr[:64],
+        fields=[REVEALABLE[f] for f in fields], purpose=purpose, remote_addr=remote_addr[:64],
     )
     return values
 
@@ -277,13 +297,17 @@ def contact_remove(*, actor: Any, elder: Elder, contact_id: int) -> None:
 def consent_grant(*, actor: Any, elder: Elder, purpose: str, granted_by: str, evidence: str = "") -> Consent:
     if purpose not in Consent.Purpose.values:
         raise FieldErrors({"purpose": ["请选择授权用途"]})
-    if not granted_by.strip():
+    granted_by, evidence = (granted_by or "").strip(), (evidence or "").strip()
+    if not granted_by:
         raise FieldErrors({"granted_by": ["请填写表示同意的人（本人或代理人姓名）"]})
+    errors = {f: [m] for f, m in (("granted_by", too_long(granted_by, NAME_MAX)), ("evidence", too_long(evidence, LINE_MAX))) if m}
+    if errors:
+        raise FieldErrors(errors)
     if elder.consents.filter(purpose=purpose, withdrawn_at__isnull=True).exists():
         raise ApplicationError("该用途的授权已在有效期内", code="consent_exists")
     consent = Consent.objects.create(
-        elder=elder, purpose=purpose, granted_at=timezone.now(), granted_by=granted_by.strip()[:50],
-        evidence=evidence.strip()[:200], recorded_by=actor,
+        elder=elder, purpose=purpose, granted_at=timezone.now(), granted_by=granted_by,
+        evidence=evidence, recorded_by=actor,
     )
     event_record(type=events.CONSENT_GRANTED, actor=actor, elder_id=elder.pk, subject=elder,
                  region_code=elder.region_id,

@@ -14,7 +14,14 @@ from typing import Any
 
 from django.utils import timezone
 
-from yiyang.core.identifiers import IdentifierError, IdNumber, normalize_phone, parse_id_number
+from yiyang.core.identifiers import (
+    IdentifierError,
+    IdNumber,
+    normalize_person_name,
+    normalize_phone,
+    parse_id_number,
+)
+from yiyang.core.text import LINE_MAX, NOTE_MAX, clip, too_long
 from yiyang.elders.models import Category, LivingSituation
 from yiyang.regions.models import Region
 
@@ -33,7 +40,7 @@ FIELD_LABELS = {
 }
 
 _CATEGORY_SPLIT = re.compile(r"[、;；,，\s]+")
-_NAME_RE = re.compile(r"^[\u3400-\u9fff\u00b7·A-Za-z\s]{1,50}$")
+ECHO_MAX = 20  # an unknown value is quoted back in a message at most this long
 
 
 @dataclass
@@ -63,7 +70,7 @@ def parse_living_situation(raw: str) -> str:
         return ""
     if value not in _LIVING:
         options = "、".join(str(c.label) for c in LivingSituation)
-        raise IdentifierError(f"“{value}”不是可选的居住情况（可选：{options}）")
+        raise IdentifierError(f"“{clip(value, ECHO_MAX)}”不是可选的居住情况（可选：{options}）")
     return _LIVING[value]
 
 
@@ -82,7 +89,7 @@ def parse_categories(raw: Any, lookups: Lookups) -> list[Category]:
         elif cat not in result:
             result.append(cat)
     if unknown:
-        raise IdentifierError(f"未知的人员类别：{'、'.join(unknown)}")
+        raise IdentifierError(f"未知的人员类别：{clip('、'.join(unknown), ECHO_MAX * 3)}")
     return result
 
 
@@ -111,12 +118,10 @@ def clean_elder_fields(
     # of a million-row file.
 
     if not partial or get("name") is not None:
-        name = str(get("name") or "").strip()
-        if not name:
-            errors.setdefault("name", []).append("不能为空")
-        elif not _NAME_RE.match(name):
-            errors.setdefault("name", []).append("只能包含汉字、字母、间隔号，最长50字")
-        clean.name = name
+        try:
+            clean.name = normalize_person_name(str(get("name") or ""))
+        except IdentifierError as exc:
+            errors.setdefault("name", []).append(str(exc))
     if not partial or get("id_number") is not None:
         try:
             clean.id = parse_id_number(str(get("id_number") or ""), today=lookups.today)
@@ -137,13 +142,14 @@ def clean_elder_fields(
         else:
             region = lookups.communities.get(code)
             if region is None:
-                errors.setdefault("region_code", []).append(f"{code} 不是本系统区划中的社区代码（应为12位社区代码）")
+                errors.setdefault("region_code", []).append(
+                    f"{clip(code, ECHO_MAX)} 不是本系统区划中的社区代码（应为12位社区代码）")
             clean.region = region
     value = get("address")
     if value is not None:
         clean.address = str(value).strip()
-        if len(clean.address) > 200:
-            errors.setdefault("address", []).append("最长200字")
+        if message := too_long(clean.address, LINE_MAX):
+            errors.setdefault("address", []).append(message)
     value = get("living_situation")
     if value is not None:
         try:
@@ -162,6 +168,8 @@ def clean_elder_fields(
     value = get("notes")
     if value is not None:
         clean.notes = str(value).strip()
+        if message := too_long(clean.notes, NOTE_MAX):
+            errors.setdefault("notes", []).append(message)
     return clean, errors
 
 

@@ -20,6 +20,7 @@ from yiyang.core import access, pii
 from yiyang.core.events import event_label
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.htmx import client_ip, is_htmx
+from yiyang.core.text import LINE_MAX
 from yiyang.core.web import forbidden
 from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
@@ -169,6 +170,8 @@ def elder_reactivate(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         messages.success(request, gettext("%(name)s 已恢复在册") % {"name": elder.name})
     except ForbiddenError as exc:
         return forbidden(request, exc)
+    except FieldErrors as exc:
+        messages.error(request, "；".join(m for ms in exc.errors.values() for m in ms))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("elders:detail", elder_id=elder.pk)
@@ -187,7 +190,7 @@ def elder_reveal(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         return forbidden(request, exc)
     except FieldErrors as exc:
         return render(request, "elders/_reveal.html", {"elder": elder, "errors": exc.errors, "revealable": REVEALABLE,
-                                                       "purpose": request.POST.get("purpose", "")}, status=422)
+                                                       "purpose": request.POST.get("purpose", "")[:LINE_MAX]}, status=422)
     return render(request, "elders/_revealed.html", {"elder": elder, "values": values, "labels": REVEALABLE})
 
 
