@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ninja import Router, Schema
+from pydantic import Field
 
 from yiyang.accounts.services import api_token_issue, user_authenticate
 
@@ -10,8 +11,8 @@ router = Router(tags=["认证 auth"])
 
 
 class TokenRequest(Schema):
-    username: str
-    password: str
+    username: str = Field(max_length=150)  # Django's username field
+    password: str = Field(max_length=4096)
 
 
 class TokenRead(Schema):

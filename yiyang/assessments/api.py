@@ -10,20 +10,21 @@ from ninja import Router, Status
 
 from yiyang.accounts.models import User
 from yiyang.assessments import access as assessment_access
-from yiyang.assessments import selectors, services
-from yiyang.assessments.exchange import assessment_import_exchange, assessment_to_exchange
+from yiyang.assessments import exchange, selectors, services
 from yiyang.assessments.models import Assessment
 from yiyang.assessments.schemas import (
     AssessmentCreate,
+    AssessmentExchange,
     AssessmentRead,
     AssessmentUpdate,
     AssessorRead,
+    ExportIn,
     ScoreIn,
     ScoreOut,
 )
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.core import access
-from yiyang.core.exceptions import ApplicationError, FieldErrors
+from yiyang.core.exceptions import ApplicationError
 from yiyang.core.models import AccessLog
 from yiyang.elders import access as elder_access
 
@@ -49,13 +50,10 @@ def assessment_score(request: HttpRequest, payload: ScoreIn):
         raise ApplicationError(str(exc), code="invalid_assessment", detail={"item": exc.item}) from None
 
 
-def _co_assessor(request: HttpRequest, username: str | None) -> User | None:
+def _co_assessor(username: str | None, region_code: str) -> User | None:
     if not username:
         return None
-    user = User.objects.select_related("region").filter(username=username, is_active=True).first()
-    if user is None:
-        raise FieldErrors({"co_assessor": [f"找不到用户 {username}"]})
-    return user
+    return services.co_assessor_find(username=username, region_code=region_code)
 
 
 @router.get("/elders/{elder_id}/assessments", response=list[AssessmentRead], summary="评估记录")
@@ -67,13 +65,11 @@ def elder_assessments(request: HttpRequest, elder_id: uuid.UUID):
 @router.post("/elders/{elder_id}/assessments", response={201: AssessmentRead}, summary="新建评估（可直接提交）")
 def elder_assessment_create(request: HttpRequest, elder_id: uuid.UUID, payload: AssessmentCreate):
     elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_CREATE)
-    a = services.assessment_start(actor=request.user, elder=elder, reason=payload.reason,
-                                  assessed_on=payload.assessed_on,
-                                  co_assessor=_co_assessor(request, payload.co_assessor))
-    a = services.assessment_record(actor=request.user, assessment=a, items=payload.items,
-                                   part_a=payload.part_a.dict() if payload.part_a else None)
-    if payload.submit:
-        a = services.assessment_submit(actor=request.user, assessment=a)
+    a = services.assessment_create(
+        actor=request.user, elder=elder, reason=payload.reason, assessed_on=payload.assessed_on,
+        co_assessor=_co_assessor(payload.co_assessor, elder.region_id), items=payload.items,
+        part_a=payload.part_a.dict() if payload.part_a else None, submit=payload.submit,
+    )
     return Status(201, assessment_read(a))
 
 
@@ -106,11 +102,9 @@ def assessment_detail(request: HttpRequest, assessment_id: uuid.UUID) -> dict[st
 @router.patch("/assessments/{assessment_id}", response=AssessmentRead, summary="修改草稿")
 def assessment_patch(request: HttpRequest, assessment_id: uuid.UUID, payload: AssessmentUpdate):
     a = assessment_access.access_assessment(request.user, assessment_id, assessment_access.ASSESSMENT_CREATE)
-    if payload.co_assessor:
-        services.assessment_set_co_assessor(actor=request.user, assessment=a,
-                                            co_assessor=_co_assessor(request, payload.co_assessor))
-    a = services.assessment_record(actor=request.user, assessment=a, items=payload.items,
-                                   part_a=payload.part_a.dict() if payload.part_a else None)
+    a = services.assessment_edit(actor=request.user, assessment=a,
+                                 co_assessor=_co_assessor(payload.co_assessor, a.region_code), items=payload.items,
+                                 part_a=payload.part_a.dict() if payload.part_a else None)
     return assessment_read(a)
 
 
@@ -126,16 +120,16 @@ def assessment_confirm(request: HttpRequest, assessment_id: uuid.UUID):
     return assessment_read(services.assessment_confirm(actor=request.user, assessment=a))
 
 
-@router.get("/assessments/{assessment_id}/export", summary="导出交换格式（记录访问）")
-def assessment_export(request: HttpRequest, assessment_id: uuid.UUID) -> dict[str, Any]:
+@router.post("/assessments/{assessment_id}/export", summary="导出交换格式（含完整身份证号：须填写事由，记录访问）")
+def assessment_export(request: HttpRequest, assessment_id: uuid.UUID, payload: ExportIn) -> dict[str, Any]:
     a = assessment_access.access_assessment(request.user, assessment_id)
-    services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.EXPORT,
-                                   purpose="导出评估结果（互认）", remote_addr=request.META.get("REMOTE_ADDR", ""))
-    return assessment_to_exchange(a)
+    return exchange.assessment_export(actor=request.user, assessment=a, purpose=payload.purpose,
+                                      remote_addr=request.META.get("REMOTE_ADDR", ""))
 
 
 @router.post("/elders/{elder_id}/assessments/import", response={201: AssessmentRead},
              summary="导入外地评估结果（交换格式，互认）")
-def elder_assessment_import(request: HttpRequest, elder_id: uuid.UUID, payload: dict[str, Any]):
+def elder_assessment_import(request: HttpRequest, elder_id: uuid.UUID, payload: AssessmentExchange):
     elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_CONFIRM)
-    return Status(201, assessment_read(assessment_import_exchange(actor=request.user, elder=elder, doc=payload)))
+    doc = payload.model_dump(mode="json", exclude_none=True)
+    return Status(201, assessment_read(exchange.assessment_import_exchange(actor=request.user, elder=elder, doc=doc)))

@@ -17,9 +17,12 @@ from django.utils import timezone
 from yiyang.assessments import events
 from yiyang.assessments.models import Assessment, AssessmentAssessor
 from yiyang.assessments.scoring import SCHEME, ScoringError, score
-from yiyang.assessments.services import _number, add_months, validity_months
+from yiyang.assessments.services import _number, add_months, assessment_log_access, validity_months
 from yiyang.core.events import event_record
 from yiyang.core.exceptions import ApplicationError, FieldErrors
+from yiyang.core.identifiers import IdentifierError, normalize_person_name
+from yiyang.core.models import AccessLog
+from yiyang.core.text import purpose_clean
 
 FORMAT = "yiyang.assessment/1"
 
@@ -61,6 +64,18 @@ def assessment_to_exchange(a: Assessment) -> dict[str, Any]:
 
 
 @transaction.atomic
+def assessment_export(*, actor: Any, assessment: Assessment, purpose: str, remote_addr: str = "") -> dict[str, Any]:
+    """The exchange document of ``assessment``. It carries the full ID number (the receiving
+    bureau must match the person), so like every reveal it needs a reason, and the access log
+    keeps who exported whose result, when and why."""
+    purpose = purpose_clean(purpose, action="导出", example="老人迁往外地，转交评估结果")
+    doc = assessment_to_exchange(assessment)
+    assessment_log_access(actor=actor, assessment=assessment, action=AccessLog.Action.EXPORT,
+                          purpose=purpose, remote_addr=remote_addr)
+    return doc
+
+
+@transaction.atomic
 def assessment_import_exchange(*, actor: Any, elder: Any, doc: dict[str, Any], origin: str = "") -> Assessment:
     """Recognise a GB/T 42195—2022 result made elsewhere. The result is re-scored here from
     the items: a document whose stated result disagrees with its own items is refused."""
@@ -84,6 +99,16 @@ def assessment_import_exchange(*, actor: Any, elder: Any, doc: dict[str, Any], o
     assessors = doc.get("assessors") or []
     if len(assessors) < 1:
         raise FieldErrors({"assessors": ["缺少评估员信息"]})
+    assessor_names = []
+    for n, x in enumerate(assessors, start=1):
+        name = str(x.get("name") or "").strip()
+        if not name:
+            raise FieldErrors({"assessors": [f"第{n}位评估员缺少姓名"]})
+        try:  # a person's name is stored as everywhere (王𬌗, 阿依古丽·买买提)...
+            name = normalize_person_name(name)
+        except IdentifierError:
+            pass  # ...but another system's account name (zhang_min01) is its business, not a reason to refuse
+        assessor_names.append(name[:50])
     d = result.dimensions
     a = Assessment(
         elder=elder, region_code=elder.region_id, scheme=SCHEME, number=_number(assessed_on),
@@ -103,8 +128,8 @@ def assessment_import_exchange(*, actor: Any, elder: Any, doc: dict[str, Any], o
                       if k in part}})
     a.save()
     AssessmentAssessor.objects.bulk_create([
-        AssessmentAssessor(assessment=a, name=str(x.get("name") or "")[:50], certificate=str(x.get("certificate") or "")[:50])
-        for x in assessors
+        AssessmentAssessor(assessment=a, name=name, certificate=str(x.get("certificate") or "")[:50])
+        for name, x in zip(assessor_names, assessors, strict=True)
     ])
     event_record(type=events.IMPORTED, actor=actor, elder_id=elder.pk, subject=a, region_code=a.region_code,
                  payload={"scheme": SCHEME, "level": a.level, "level_name": a.level_name, "origin": a.origin_region,

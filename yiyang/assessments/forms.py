@@ -13,6 +13,8 @@ from yiyang.assessments.models import Assessment
 from yiyang.assessments.scoring import DIMENSIONS, ITEMS
 from yiyang.assessments.services import HEALTH_PROBLEMS, RISK_EVENTS
 from yiyang.core import access
+from yiyang.core.text import LINE_MAX, NAME_MAX, PURPOSE_MIN, REMARK_MAX, SHORT_MAX
+from yiyang.core.web import PlainForm
 
 RISK_CHOICES = [(0, "无"), (1, "1次"), (2, "2次"), (3, "3次及以上")]
 
@@ -29,7 +31,7 @@ def co_assessor_choices(user: Any, region_code: str) -> list[tuple[str, str]]:
     ]
 
 
-class StartForm(forms.Form):
+class StartForm(PlainForm):
     reason = forms.ChoiceField(label=_("评估原因"), choices=Assessment.Reason.choices)
     assessed_on = forms.DateField(label=_("评估基准日期"),
                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -40,13 +42,15 @@ class StartForm(forms.Form):
         cast(forms.ChoiceField, self.fields["co_assessor"]).choices = co_assessor_choices(user, elder.region_id)
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(PlainForm):
     """The 26 items (radio buttons with the standard's wording) and part A."""
 
-    information_provider = forms.CharField(label=_("信息提供者姓名"), required=False, max_length=50)
-    provider_relation = forms.CharField(label=_("与老人的关系"), required=False, max_length=20)
-    diagnoses = forms.CharField(label=_("疾病诊断"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    medications = forms.CharField(label=_("用药情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    information_provider = forms.CharField(label=_("信息提供者姓名"), required=False, max_length=NAME_MAX)
+    provider_relation = forms.CharField(label=_("与老人的关系"), required=False, max_length=SHORT_MAX)
+    diagnoses = forms.CharField(label=_("疾病诊断"), required=False, max_length=REMARK_MAX,
+                                widget=forms.Textarea(attrs={"rows": 2}))
+    medications = forms.CharField(label=_("用药情况"), required=False, max_length=REMARK_MAX,
+                                  widget=forms.Textarea(attrs={"rows": 2}))
     diagnosed_dementia_or_mental_disorder = forms.BooleanField(
         label=_("已确诊痴呆（F00–F03）或经精神科医师确诊的其他精神和行为障碍（F04–F99）"), required=False)
     health_problems = forms.MultipleChoiceField(label=_("健康相关问题"), required=False,
@@ -96,5 +100,14 @@ class AssessmentForm(forms.Form):
         return initial
 
 
-class CoSignForm(forms.Form):
-    password = forms.CharField(label=_("第二评估员密码"), widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+class ExportForm(PlainForm):
+    purpose = forms.CharField(
+        label=_("导出事由"), max_length=LINE_MAX, min_length=PURPOSE_MIN,
+        help_text=_("导出的文件含完整身份证号，供接收地核对身份；事由写入访问记录"),
+        widget=forms.TextInput(attrs={"placeholder": _("例如：老人迁往外地，转交评估结果"), "autocomplete": "off"}),
+        error_messages={"required": _("请填写导出事由"), "min_length": _("请填写导出事由（至少2个字）")},
+    )
+
+
+class CoSignForm(PlainForm):
+    password = forms.CharField(label=_("第二评估员密码"), max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "off"}))

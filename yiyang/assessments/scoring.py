@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from yiyang.core.text import clip
+
+ECHO_MAX = 30  # a bad value is quoted back in a message at most this long
+
 SCHEME = "GB/T 42195-2022"
 SCHEME_ALIASES = {"GB/T 42195-2022", "GB/T 42195—2022", "GB/T42195-2022", "GBT42195-2022"}
 
@@ -259,14 +263,14 @@ def _as_int(value: Any, what: str, item: str | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value.strip())
-        raise ScoringError(f"{what} 应为整数，收到 {value!r}", item=item)
+        raise ScoringError(f"{what} 应为整数，收到 {clip(repr(value), ECHO_MAX)}", item=item)
     return value
 
 
 def _as_bool(value: Any, what: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise ScoringError(f"{what} 应为 true 或 false，收到 {value!r}")
+    raise ScoringError(f"{what} 应为 true 或 false，收到 {clip(repr(value), ECHO_MAX)}")
 
 
 def validate_items(items: Any) -> dict[str, int]:
@@ -274,7 +278,7 @@ def validate_items(items: Any) -> dict[str, int]:
         raise ScoringError("items 应为对象，键为条目编号（B.1.1 … B.4.5），值为得分")
     unknown = sorted(set(items) - set(ITEM_BY_CODE))
     if unknown:
-        raise ScoringError(f"未知的条目：{'、'.join(unknown)}", item=unknown[0])
+        raise ScoringError(f"未知的条目：{clip('、'.join(map(str, unknown)), ECHO_MAX * 3)}", item=clip(str(unknown[0]), ECHO_MAX))
     clean = {}
     for item in ITEMS:
         if item.code not in items or items[item.code] is None:
@@ -295,7 +299,7 @@ def score(payload: dict[str, Any], rules: LevelRules = DEFAULT_RULES) -> Result:
         raise ScoringError("输入应为 JSON 对象")
     scheme = payload.get("scheme", SCHEME)
     if scheme not in SCHEME_ALIASES:
-        raise ScoringError(f"不支持的评估标准：{scheme}（应为 {SCHEME}）")
+        raise ScoringError(f"不支持的评估标准：{clip(str(scheme), ECHO_MAX)}（应为 {SCHEME}）")
     items = validate_items(payload.get("items"))
     coma = _as_bool(payload.get("coma", False), "coma")
     dementia = _as_bool(payload.get("diagnosed_dementia_or_mental_disorder", False),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from yiyang.accounts.models import User
 from yiyang.assessments import access as assessment_access
 from yiyang.assessments import events
 from yiyang.assessments.models import Assessment, AssessmentAssessor
@@ -18,7 +19,9 @@ from yiyang.assessments.scoring import ITEM_BY_CODE, SCHEME, ScoringError, score
 from yiyang.core import access
 from yiyang.core.events import event_record
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError
+from yiyang.core.identifiers import IdentifierError, normalize_person_name
 from yiyang.core.models import AccessLog
+from yiyang.core.text import LINE_MAX, NAME_MAX, REMARK_MAX, SHORT_MAX, clip, too_long
 
 RISK_EVENTS = {"fall": "跌倒", "wandering": "走失", "choking": "噎食", "self_harm": "自杀自伤", "other": "其他"}
 HEALTH_PROBLEMS = {
@@ -27,6 +30,10 @@ HEALTH_PROBLEMS = {
     "airway": "清理呼吸道无效", "coma": "昏迷",
 }
 LEGACY_LEVELS = ("能力完好", "轻度失能", "中度失能", "重度失能")
+# The texts of part A and their maxima (forms and the API schema say the same).
+PART_A_TEXT_MAX = {"information_provider": NAME_MAX, "provider_relation": SHORT_MAX,
+                   "diagnoses": REMARK_MAX, "medications": REMARK_MAX}
+CO_ASSESSOR_UNKNOWN = "本辖区内没有用户名为“{username}”的评估人员"
 
 
 def validity_months() -> int:
@@ -67,11 +74,17 @@ def clean_part_a(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[st
             errors.setdefault(f"risk_{key}", []).append("应为 无 / 1次 / 2次 / 3次及以上")
         risk[key] = n
     problems = [p for p in (raw.get("health_problems") or []) if p in HEALTH_PROBLEMS]
+    texts = {key: str(raw.get(key) or "").strip() for key in PART_A_TEXT_MAX}
+    for key, limit in PART_A_TEXT_MAX.items():
+        if message := too_long(texts[key], limit):
+            errors.setdefault(key, []).append(message)
+    if texts["information_provider"] and "information_provider" not in errors:
+        try:
+            texts["information_provider"] = normalize_person_name(texts["information_provider"])
+        except IdentifierError as exc:
+            errors.setdefault("information_provider", []).append(str(exc))
     part = {
-        "information_provider": str(raw.get("information_provider") or "").strip()[:50],
-        "provider_relation": str(raw.get("provider_relation") or "").strip()[:20],
-        "diagnoses": str(raw.get("diagnoses") or "").strip()[:500],
-        "medications": str(raw.get("medications") or "").strip()[:500],
+        **texts,
         "risk_events": risk,
         "health_problems": problems,
         "coma": bool(raw.get("coma")) or "coma" in problems,
@@ -120,6 +133,13 @@ def _check_items_partial(items: dict[str, Any]) -> tuple[dict[str, int], dict[st
     return clean, errors
 
 
+def _note_clean(note: str | None) -> str:
+    note = (note or "").strip()
+    if message := too_long(note, LINE_MAX):
+        raise FieldErrors({"note": [message]}, message=f"说明{message}")
+    return note
+
+
 def _assessor_link(user: Any) -> AssessmentAssessor:
     return AssessmentAssessor(user=user, name=getattr(user, "display_name", str(user)))
 
@@ -155,15 +175,30 @@ def assessment_start(
     return a
 
 
+def co_assessor_eligible(user: Any, region_code: str) -> bool:
+    """May ``user`` be the second assessor of an elder of ``region_code``: an active account
+    whose jurisdiction holds the community, with an assessing role."""
+    return bool(user.is_active and access.in_jurisdiction(user, region_code)
+                and access.has_capability(user, assessment_access.ASSESSMENT_CREATE))
+
+
+def co_assessor_find(*, username: str, region_code: str) -> Any:
+    """The account named ``username`` if it may co-assess in ``region_code``. An unknown
+    username and one outside the jurisdiction (or without an assessing role) get the same
+    answer: the field must not tell whether a username exists somewhere else."""
+    user = User.objects.select_related("region").filter(username=username).first()
+    if user is None or not co_assessor_eligible(user, region_code):
+        raise FieldErrors({"co_assessor": [CO_ASSESSOR_UNKNOWN.format(username=clip(username, 30))]})
+    return user
+
+
 def assessment_set_co_assessor(*, actor: Any, assessment: Assessment, co_assessor: Any) -> None:
     if assessment.status != Assessment.Status.DRAFT:
         raise ApplicationError("只有草稿可以更换评估员", code="not_draft")
     if co_assessor.pk == actor.pk:
         raise FieldErrors({"co_assessor": ["第二评估员不能是本人"]})
-    if not access.in_jurisdiction(co_assessor, assessment.region_code) or not access.has_capability(
-        co_assessor, assessment_access.ASSESSMENT_CREATE
-    ):
-        raise FieldErrors({"co_assessor": ["第二评估员须为本辖区内的评估人员"]})
+    if not co_assessor_eligible(co_assessor, assessment.region_code):
+        raise FieldErrors({"co_assessor": [CO_ASSESSOR_UNKNOWN.format(username=clip(co_assessor.username, 30))]})
     assessment.assessor_links.exclude(user=assessment.created_by).delete()
     link = _assessor_link(co_assessor)
     link.assessment = assessment
@@ -195,6 +230,32 @@ def assessment_record(
     a.version += 1
     a.save()
     return a
+
+
+@transaction.atomic
+def assessment_create(
+    *, actor: Any, elder: Any, reason: str = Assessment.Reason.FIRST, assessed_on: dt.date | None = None,
+    co_assessor: Any = None, items: dict[str, Any] | None = None, part_a: dict[str, Any] | None = None,
+    submit: bool = False,
+) -> Assessment:
+    """Open a draft with its answers (and submit it when asked) in one transaction: answers
+    that fail validation leave no draft and no ``assessment.started`` event behind."""
+    a = assessment_start(actor=actor, elder=elder, reason=reason, assessed_on=assessed_on, co_assessor=co_assessor)
+    a = assessment_record(actor=actor, assessment=a, items=items, part_a=part_a)
+    if submit:
+        a = assessment_submit(actor=actor, assessment=a)
+    return a
+
+
+@transaction.atomic
+def assessment_edit(
+    *, actor: Any, assessment: Assessment, co_assessor: Any = None, items: dict[str, Any] | None = None,
+    part_a: dict[str, Any] | None = None,
+) -> Assessment:
+    """Change a draft's second assessor and answers together: all or nothing."""
+    if co_assessor is not None:
+        assessment_set_co_assessor(actor=actor, assessment=assessment, co_assessor=co_assessor)
+    return assessment_record(actor=actor, assessment=assessment, items=items, part_a=part_a)
 
 
 @transaction.atomic
@@ -262,21 +323,23 @@ def assessment_cancel(*, actor: Any, assessment: Assessment, note: str = "") -> 
         raise ForbiddenError("已确认的评估只能由工作点负责人或管理员作废")
     if a.status == Assessment.Status.CANCELLED:
         raise ApplicationError("该评估已作废", code="cancelled")
+    note = _note_clean(note)
     was = a.status
     a.status = Assessment.Status.CANCELLED
     a.version += 1
     a.save(update_fields=["status", "version", "updated_at"])
     event_record(type=events.CANCELLED, actor=actor, elder_id=a.elder_id, subject=a, region_code=a.region_code,
-                 payload={"number": a.number, "note": note[:200], "was": was})
+                 payload={"number": a.number, "note": note, "was": was})
     return a
 
 
 @transaction.atomic
 def assessment_request_immediate(*, actor: Any, elder: Any, note: str) -> Assessment:
     """即时评估: after a fall, a hospital stay, a sudden change — the elder is due now."""
+    note = _note_clean(note)
     a = assessment_start(actor=actor, elder=elder, reason=Assessment.Reason.IMMEDIATE)
     answers = a.answers
-    answers["trigger"] = note.strip()[:200]
+    answers["trigger"] = note
     a.set_answers(answers)
     a.save(update_fields=["answers_enc"])
     return a

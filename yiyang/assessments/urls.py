@@ -12,4 +12,5 @@ urlpatterns = [
     path("<uuid:assessment_id>/confirm/", views.assessment_confirm, name="confirm"),
     path("<uuid:assessment_id>/cancel/", views.assessment_cancel, name="cancel"),
     path("<uuid:assessment_id>/print/", views.assessment_print, name="print"),
+    path("<uuid:assessment_id>/export/", views.assessment_export, name="export"),
 ]

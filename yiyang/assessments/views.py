@@ -7,8 +7,9 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -16,7 +17,8 @@ from yiyang.accounts.models import User
 from yiyang.accounts.services import user_authenticate
 from yiyang.assessments import access as assessment_access
 from yiyang.assessments import selectors, services
-from yiyang.assessments.forms import AssessmentForm, CoSignForm, StartForm
+from yiyang.assessments.exchange import assessment_export as exchange_export
+from yiyang.assessments.forms import AssessmentForm, CoSignForm, ExportForm, StartForm
 from yiyang.assessments.models import Assessment
 from yiyang.assessments.scoring import DIMENSIONS, ITEMS, LEVEL_NAMES, RULE_TEXT
 from yiyang.core import access
@@ -108,7 +110,28 @@ def assessment_detail(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRes
         "can_confirm": can_confirm, "co_signer": co_signer,
         "cosign_form": CoSignForm() if a.status == Assessment.Status.SUBMITTED and co_signer else None,
         "level_names": LEVEL_NAMES,
+        "export_form": ExportForm() if a.status == Assessment.Status.CONFIRMED else None,
     })
+
+
+@login_required
+@require_POST
+def assessment_export(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
+    """The exchange document as a file (互认). It holds the full ID number, so — like every
+    reveal — a reason is asked and written to the access log."""
+    a = _get(request, assessment_id)
+    form = ExportForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise FieldErrors({k: [str(m) for m in v] for k, v in form.errors.items()})
+        doc = exchange_export(actor=request.user, assessment=a, purpose=form.cleaned_data["purpose"],
+                              remote_addr=client_ip(request))
+    except FieldErrors as exc:
+        messages.error(request, "；".join(m for ms in exc.errors.values() for m in ms))
+        return redirect(reverse("assessments:detail", args=[a.pk]) + "#export")
+    response = JsonResponse(doc, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="assessment-{a.number}.json"'
+    return response
 
 
 @login_required

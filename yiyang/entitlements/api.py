@@ -8,6 +8,7 @@ import uuid
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from yiyang.core import access
 from yiyang.elders import access as elder_access
@@ -49,8 +50,8 @@ def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: st
 class ChangeQuery(Schema):
     newly_entitled: bool = False
     acknowledged: bool | None = None
-    benefit: str = ""
-    region: str = ""
+    benefit: str = Field("", max_length=40)
+    region: str = Field("", max_length=40)
     page: int = 1
     page_size: int = 50
 

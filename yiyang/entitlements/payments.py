@@ -28,6 +28,7 @@ from yiyang.core.events import event_record
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.models import AccessLog
 from yiyang.core.tasks import tasks_pending
+from yiyang.core.text import LINE_MAX, too_long
 from yiyang.elders import access as elder_access
 from yiyang.elders.models import Elder
 from yiyang.entitlements import access as payment_access
@@ -79,7 +80,9 @@ def _clean_purpose(purpose: str) -> str:
     purpose = (purpose or "").strip()
     if purpose and len(purpose) < PURPOSE_MIN:
         raise FieldErrors({"purpose": ["事由至少写2个字，例如：银行代发核对；不需要完整身份证号时请留空"]})
-    return purpose[:200]
+    if message := too_long(purpose, LINE_MAX):
+        raise FieldErrors({"purpose": [message]}, message=f"事由{message}")
+    return purpose
 
 
 def _age_on(birth: dt.date | None, day: dt.date) -> int | str:
@@ -351,10 +354,13 @@ def round_cancel(*, actor: Any, round: PaymentRound, note: str = "") -> PaymentR
     if not (access.has_capability(actor, payment_access.ROUND_DRAFT)
             or access.has_capability(actor, payment_access.ROUND_APPROVE)):
         raise ForbiddenError()
+    note = (note or "").strip()
+    if message := too_long(note, LINE_MAX):
+        raise FieldErrors({"note": [message]}, message=f"说明{message}")
     r = _locked(round, actor)
     _refuse_frozen(r)
     r.status, r.cancelled_by, r.cancelled_at = State.CANCELLED, actor, timezone.now()
-    r.note = (note or "").strip()[:200]
+    r.note = note
     r.save(update_fields=["status", "cancelled_by", "cancelled_at", "note"])
     event_record(type=events.ROUND_CANCELLED, actor=actor, subject=r, region_code=r.region_code,
                  payload=_payload(r, note=r.note))

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from yiyang.core import access, pii
 from yiyang.core.exceptions import FieldErrors
@@ -55,8 +56,8 @@ def check_status(status: str) -> str:
 
 
 class RecipientQuery(Schema):
-    region: str = ""
-    status: str = "entitled"
+    region: str = Field("", max_length=40)
+    status: str = Field("entitled", max_length=40)
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
 
@@ -133,9 +134,9 @@ def parse_month(text: str) -> dt.date | None:
 
 
 class RoundQuery(Schema):
-    benefit: str = ""
-    status: str = ""
-    region: str = ""
+    benefit: str = Field("", max_length=40)
+    status: str = Field("", max_length=40)
+    region: str = Field("", max_length=40)
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
 

@@ -9,6 +9,10 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from yiyang.core.text import LINE_MAX, REMARK_MAX
+
+CODE_MAX = 40  # a benefit code, a region code, a status, a month as typed
+
 
 class EntitlementRead(Schema):
     benefit: str = Field(description="政策项目代码，例如 advanced_age_allowance")
@@ -19,7 +23,7 @@ class EntitlementRead(Schema):
 
 
 class ExplainedIn(Schema):
-    note: str = ""
+    note: str = Field("", max_length=REMARK_MAX)
 
 
 class ExplainedRead(Schema):
@@ -96,8 +100,9 @@ class RecipientPage(Schema):
 
 
 class ExportIn(Schema):
-    purpose: str = Field("", description="事由：填写（至少2个字）则导出完整身份证号，留空则遮蔽；都写入访问记录")
-    reason: str = Field("", description="同 purpose（别名）")
+    purpose: str = Field("", max_length=LINE_MAX,
+                         description="事由：填写（至少2个字）则导出完整身份证号，留空则遮蔽；都写入访问记录")
+    reason: str = Field("", max_length=LINE_MAX, description="同 purpose（别名）")
 
     @property
     def stated(self) -> str:
@@ -105,18 +110,19 @@ class ExportIn(Schema):
 
 
 class RecipientExportIn(ExportIn):
-    region: str = Field("", description="区划代码（社区或街道）；留空 = 本人管辖范围")
-    status: str = "entitled"
+    region: str = Field("", max_length=CODE_MAX, description="区划代码（社区或街道）；留空 = 本人管辖范围")
+    status: str = Field("entitled", max_length=CODE_MAX)
 
 
 class RoundCreate(Schema):
-    benefit: str = Field(description="政策项目代码，例如 advanced_age_allowance")
-    region_code: str = Field(description="本批次覆盖的区划（社区、街道或区）的代码，须在本人管辖范围内")
-    month: str = Field("", description="发放月份 YYYY-MM（或该月任一日期）；留空 = 本月")
+    benefit: str = Field(max_length=CODE_MAX, description="政策项目代码，例如 advanced_age_allowance")
+    region_code: str = Field(max_length=CODE_MAX,
+                             description="本批次覆盖的区划（社区、街道或区）的代码，须在本人管辖范围内")
+    month: str = Field("", max_length=CODE_MAX, description="发放月份 YYYY-MM（或该月任一日期）；留空 = 本月")
 
 
 class RoundCancelIn(Schema):
-    note: str = ""
+    note: str = Field("", max_length=LINE_MAX)
 
 
 class RoundRead(Schema):

@@ -24,6 +24,7 @@ from yiyang.core.bulk import bulk_insert
 from yiyang.core.events import event_record, event_row, events_record_bulk
 from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
 from yiyang.core.models import Event
+from yiyang.core.text import REMARK_MAX, too_long
 from yiyang.elders import access as elder_access
 from yiyang.elders.models import Category, Elder
 from yiyang.entitlements import engine, events, selectors
@@ -224,6 +225,9 @@ def entitlements_refresh_for_elder(elder: Elder, cause: str = "assessment", *, a
 def entitlement_explain(*, actor: Any, elder: Elder, benefit_code: str, note: str = "") -> Event:
     """A worker explained one benefit to the elder (政策宣传): an event on the elder's timeline."""
     access.require_capability(actor, elder_access.ELDER_UPDATE)
+    note = (note or "").strip()
+    if message := too_long(note, REMARK_MAX):
+        raise FieldErrors({"note": [message]}, message=f"说明{message}")
     benefit = Benefit.objects.filter(code=benefit_code, active=True).first()
     if benefit is None:
         raise NotFoundError("该政策项目不存在或未启用")
@@ -232,7 +236,7 @@ def entitlement_explain(*, actor: Any, elder: Elder, benefit_code: str, note: st
     return event_record(
         type=events.EXPLAINED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
         payload={"benefit": benefit.code, "name": benefit.name, "reason_label": benefit.name,
-                 "status": item.get("status", ""), "note": note.strip()[:500]},
+                 "status": item.get("status", ""), "note": note},
     )
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from yiyang.core import access
-from yiyang.core.exceptions import ApplicationError, ForbiddenError, NotFoundError
+from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.htmx import is_htmx
 from yiyang.elders import access as elder_access
 from yiyang.entitlements import engine, selectors, services
@@ -36,6 +36,8 @@ def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: st
                                      note=request.POST.get("note", ""))
     except NotFoundError:
         raise Http404 from None
+    except FieldErrors as exc:  # a note over its maximum: say so, plainly
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
     if is_htmx(request):
         items = {i["benefit"]: i for i in selectors.elder_entitlements(elder)}
         if benefit not in items:

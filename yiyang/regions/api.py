@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from yiyang.regions import access as region_access
 
@@ -17,7 +17,7 @@ class RegionRead(Schema):
 
 
 @router.get("", response=list[RegionRead], summary="管辖范围内的区划")
-def region_list(request, level: str | None = None):
+def region_list(request, level: str | None = Query(None, max_length=20)):
     qs = region_access.access_regions(request.user)
     if level:
         qs = qs.filter(level=level)

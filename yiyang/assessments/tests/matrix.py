@@ -128,10 +128,31 @@ def _check_confirmed(resp: Any, a: Assessment) -> None:
     assert Event.objects.filter(elder_id=a.elder_id, type=events.CONFIRMED).count() == 2
 
 
+EXPORT_PURPOSE = "老人迁往外地，转交评估结果"
+
+
 def _check_export(resp: Any, a: Assessment) -> None:
     body = resp.json()
     assert body["format"] == FORMAT and body["items"] == items()
-    assert _logged(a, AccessLog.Action.EXPORT, "导出评估结果（互认）")
+    assert body["subject"]["id_number"] == a.elder.id_number
+    assert _logged(a, AccessLog.Action.EXPORT, EXPORT_PURPOSE)
+
+
+def _exchange_doc(elder: Elder) -> dict[str, Any]:
+    """A result recognised elsewhere (互认), in the exchange format, for this elder."""
+    return {"format": FORMAT, "scheme": "GB/T 42195-2022", "number": "PG20260101AAAAAA",
+            "assessed_on": (timezone.localdate() - dt.timedelta(days=10)).isoformat(), "reason": "regular",
+            "region_code": "310104000000", "subject": {"id_number": elder.id_number, "name": elder.name},
+            "assessors": [{"name": "张敏"}, {"name": "阿依古丽·买买提"}], "items": items(**{"B.1.1": 0}),
+            "coma": False, "diagnosed_dementia_or_mental_disorder": False, "risk_events_30d": 0}
+
+
+def _check_imported(resp: Any, elder: Elder) -> None:
+    body = resp.json()
+    new = Assessment.objects.get(pk=body["id"])
+    assert new.elder_id == elder.pk and new.source == "exchange" and new.status == Status.CONFIRMED
+    assert new.total == 86 and new.origin_region == "310104000000"
+    assert Event.objects.filter(elder_id=elder.pk, type=events.IMPORTED).count() == 1
 
 
 API = [
@@ -147,11 +168,10 @@ API = [
     # Neither superuser of the world is the representative: only the capability lets it confirm.
     Endpoint("POST confirm", (VIEW, CONFIRM), lambda c, a: c.post(_api(a, "/confirm")), 200, _check_confirmed,
              target=SUBMITTED),
-    Endpoint("GET export", (VIEW,), lambda c, a: c.get(_api(a, "/export")), 200, _check_export, target=CONFIRMED),
-    # Not declared: POST /api/v1/elders/{id}/assessments/import. Its ``payload: dict`` is read
-    # from the query string (see its OpenAPI parameters), so every call with a JSON body is a
-    # 422 before any access check runs — for every role, inside or outside. Declare it here
-    # (capabilities ELDER_VIEW + CONFIRM, 201) once the API reads the document from the body.
+    Endpoint("POST export", (VIEW,), lambda c, a: c.post(_api(a, "/export"), {"purpose": EXPORT_PURPOSE}), 200,
+             _check_export, target=CONFIRMED),
+    Endpoint("POST import", (ELDER_VIEW, CONFIRM), lambda c, e: c.post(_elder_api(e, "/import"), _exchange_doc(e)),
+             201, _check_imported),
 ]
 
 
@@ -241,6 +261,8 @@ PAGES = [
     Endpoint("POST cancel", (VIEW, CREATE), lambda c, a: c.post(page("cancel", a), {"note": "录入错误"}), 302,
              _check_cancelled, target=DRAFT),
     Endpoint("GET print", (VIEW,), lambda c, a: c.get(page("print", a)), 200, _check_printed, target=CONFIRMED),
+    Endpoint("POST export", (VIEW,), lambda c, a: c.post(page("export", a), {"purpose": EXPORT_PURPOSE}), 200,
+             _check_export, target=CONFIRMED),
 ]
 
 

@@ -57,7 +57,8 @@ def test_create_submit_confirm_through_the_api(client, worker, co_worker):
     detail = client.get(f"/api/v1/assessments/{a['id']}", **h1).json()
     assert detail["items"]["B.1.3"] == 0 and detail["part_a"]["risk_events"]["fall"] == 1
     assert AccessLog.objects.filter(elder_id=elder.pk, fields=["能力评估"]).exists()
-    export = client.get(f"/api/v1/assessments/{a['id']}/export", **h1).json()
+    export = client.post(f"/api/v1/assessments/{a['id']}/export", {"purpose": "老人迁往外地"},
+                         content_type="application/json", **h1).json()
     assert export["format"] == "yiyang.assessment/1" and export["result"]["level"] == 1
     assert AccessLog.objects.filter(elder_id=elder.pk, action="export").exists()
     due = client.get("/api/v1/assessments/due?within_days=400", **h1).json()
@@ -90,4 +91,5 @@ def test_health_data_access(client, worker, co_worker, role, node, expected):
     h = token(client, "probe")
     assert client.get(f"/api/v1/assessments/{a['id']}", **h).status_code == expected
     assert client.get(f"/api/v1/elders/{elder.pk}/assessments", **h).status_code == expected
-    assert client.get(f"/api/v1/assessments/{a['id']}/export", **h).status_code == expected
+    assert client.post(f"/api/v1/assessments/{a['id']}/export", {"purpose": "转交评估结果"},
+                       content_type="application/json", **h).status_code == expected
