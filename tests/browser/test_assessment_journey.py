@@ -3,7 +3,9 @@ same phone), and the elder's page shows the new ability level and what it entitl
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +16,7 @@ from tests.browser.test_journeys import log_in
 from yiyang.accounts.models import Role
 from yiyang.assessments.models import Assessment
 from yiyang.assessments.scoring import ITEMS
+from yiyang.core.models import AccessLog
 
 pytestmark = [
     pytest.mark.browser,
@@ -80,3 +83,15 @@ def test_worker_assesses_with_two_assessors_and_sees_level_and_entitlements(page
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("能力评估确认")
     expect(timeline).to_contain_text("经济困难失能老年人护理补贴")
+
+    # 互认: the elder moves away and the result goes with them as a file. It carries the full
+    # ID number, so the page asks why first (like every reveal) and the access log keeps it.
+    page.goto(f"/assessments/{a.pk}/")
+    export = page.locator("#export")
+    export.get_by_label("导出事由").fill("老人迁往外地，转交评估结果")
+    with page.expect_download() as download:
+        export.get_by_role("button", name="导出").click()
+    doc = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert doc["number"] == a.number and doc["subject"]["id_number"] == elder.id_number
+    log = AccessLog.objects.get(elder_id=elder.pk, action="export")
+    assert log.purpose == "老人迁往外地，转交评估结果" and log.actor == worker
