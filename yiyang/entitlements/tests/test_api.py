@@ -149,3 +149,16 @@ def test_openapi_documents_the_endpoints(api):
               "/api/v1/entitlements/changes", "/api/v1/entitlements/changes/{change_id}/acknowledge",
               "/api/v1/benefits"):
         assert p in paths
+
+
+def test_a_long_explained_note_is_refused_by_the_api_and_the_service(api, worker, mine):
+    """Issue 7 A.8: the note has a maximum in the schema and in the service; nothing is written."""
+    from yiyang.core.exceptions import FieldErrors
+    from yiyang.entitlements.services import entitlement_explain
+
+    resp = api.post(f"/api/v1/elders/{mine.pk}/entitlements/advanced_age_allowance/explained", {"note": "讲" * 501})
+    body = assert_error(resp, 422, "validation_error")
+    assert body["detail"]["fields"]["note"] == ["最长500字"]
+    with pytest.raises(FieldErrors):
+        entitlement_explain(actor=worker, elder=mine, benefit_code="advanced_age_allowance", note="讲" * 501)
+    assert not Event.objects.filter(type="entitlement.explained").exists()

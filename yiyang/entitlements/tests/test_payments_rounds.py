@@ -275,3 +275,16 @@ def test_drafting_a_district_is_bulk(district_admin, superuser, django_assert_ma
     with django_assert_max_num_queries(25):
         r = draft(district_admin, region="440304000000")
     assert r.count == 30 == PaymentRoundLine.objects.filter(round=r).count()
+
+
+def test_a_long_cancel_note_or_export_reason_is_refused_not_cut(street_admin, district_admin, people):
+    """Issue 7 A.8: a text over its maximum is refused with the limit, never silently cut."""
+    r = draft(street_admin)
+    with pytest.raises(FieldErrors) as exc:
+        payments.round_cancel(actor=street_admin, round=r, note="说" * 201)
+    assert exc.value.message == "说明最长200字（现在201字）"
+    r.refresh_from_db()
+    assert r.status == "draft"
+    with pytest.raises(FieldErrors) as exc:
+        payments.recipients_export(actor=district_admin, benefit=r.benefit, purpose="由" * 201)
+    assert exc.value.errors == {"purpose": ["最长200字（现在201字）"]}
