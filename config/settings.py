@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "yiyang.assessments",
     "yiyang.surveys",
     "yiyang.entitlements",
+    "yiyang.casework",
 ]
 
 MIDDLEWARE = [

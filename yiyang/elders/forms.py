@@ -146,6 +146,7 @@ class ContactForm(PlainForm):
 class ConsentForm(PlainForm):
     purpose = forms.ChoiceField(label=_("用途"), choices=Consent.Purpose.choices)
     granted_by = forms.CharField(label=_("表示同意的人"), max_length=50)
+    method = forms.ChoiceField(label=_("同意方式"), choices=[("", "—"), *Consent.Method.choices], required=False)
     evidence = forms.CharField(label=_("凭据"), max_length=200, required=False)
 
 

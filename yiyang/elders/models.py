@@ -207,11 +207,18 @@ class Consent(models.Model):
         TIME_BANK = "time_bank", _("时间银行资料")
         PHOTOS = "photos", _("拍照留存")
         FAMILY_PROXY = "family_proxy", _("家属代办")
+        DELEGATED_ERRAND = "delegated_errand", _("委托代办（由工作人员代为办理事务）")
+
+    class Method(models.TextChoices):
+        SIGNED_PAPER = "signed_paper", _("纸质签字")
+        VERBAL_WITNESSED = "verbal_witnessed", _("口头同意（有见证人）")
+        IN_APP = "in_app", _("线上确认")
 
     elder = models.ForeignKey(Elder, verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="consents")
     purpose = models.CharField(_("用途"), max_length=30, choices=Purpose.choices)
     granted_at = models.DateTimeField(_("同意时间"))
     granted_by = models.CharField(_("表示同意的人"), max_length=50, help_text=_("本人或代理人姓名"))
+    method = models.CharField(_("同意方式"), max_length=20, choices=Method.choices, blank=True)
     evidence = models.CharField(_("凭据"), max_length=200, blank=True, help_text=_("例如：纸质签字单编号"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, on_delete=models.PROTECT, related_name="+"

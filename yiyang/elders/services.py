@@ -294,7 +294,12 @@ def contact_remove(*, actor: Any, elder: Elder, contact_id: int) -> None:
 
 
 @transaction.atomic
-def consent_grant(*, actor: Any, elder: Elder, purpose: str, granted_by: str, evidence: str = "") -> Consent:
+def consent_grant(
+    *, actor: Any, elder: Elder, purpose: str, granted_by: str, evidence: str = "", method: str = "",
+    granted_at: Any = None,
+) -> Consent:
+    """Record a consent. ``method`` says how it was given (signed paper, verbal with a witness,
+    in the app); ``granted_at`` when, if not now (a paper signed earlier; never in the future)."""
     if purpose not in Consent.Purpose.values:
         raise FieldErrors({"purpose": ["请选择授权用途"]})
     granted_by, evidence = (granted_by or "").strip(), (evidence or "").strip()
@@ -303,16 +308,21 @@ def consent_grant(*, actor: Any, elder: Elder, purpose: str, granted_by: str, ev
     errors = {f: [m] for f, m in (("granted_by", too_long(granted_by, NAME_MAX)), ("evidence", too_long(evidence, LINE_MAX))) if m}
     if errors:
         raise FieldErrors(errors)
+    if method and method not in Consent.Method.values:
+        raise FieldErrors({"method": ["请选择同意方式"]})
+    now = timezone.now()
+    if granted_at is not None and granted_at > now:
+        raise FieldErrors({"granted_at": ["同意时间不能晚于现在"]})
     if elder.consents.filter(purpose=purpose, withdrawn_at__isnull=True).exists():
         raise ApplicationError("该用途的授权已在有效期内", code="consent_exists")
     consent = Consent.objects.create(
-        elder=elder, purpose=purpose, granted_at=timezone.now(), granted_by=granted_by,
-        evidence=evidence, recorded_by=actor,
+        elder=elder, purpose=purpose, granted_at=granted_at or now, granted_by=granted_by,
+        method=method, evidence=evidence, recorded_by=actor,
     )
     event_record(type=events.CONSENT_GRANTED, actor=actor, elder_id=elder.pk, subject=elder,
                  region_code=elder.region_id,
                  payload={"purpose": purpose, "purpose_label": str(consent.get_purpose_display()),
-                          "granted_by": consent.granted_by})
+                          "granted_by": consent.granted_by, "method": method})
     return consent
 
 
