@@ -352,7 +352,7 @@ def conference_hold(
     minutes = _clean_text(minutes, "minutes", errors, required=False, limit=10000, label="会议纪要")
     if not isinstance(held_on, dt.date):
         errors.setdefault("held_on", []).append("请填写会诊日期")
-    elif held_on > (now or timezone.now()).date() + dt.timedelta(days=0):
+    elif held_on > timezone.localtime(now).date():
         errors.setdefault("held_on", []).append("会诊日期不能晚于今天")
     people = {actor.pk: actor}
     for p in participants:
