@@ -18,7 +18,6 @@ from yiyang.casework import access as cw_access
 from yiyang.casework.models import CaseConference, Consultation, Errand, FollowUp
 from yiyang.core.access import prefix_q
 
-
 OVERDUE_FIRST = F("is_overdue").desc()
 
 
