@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
@@ -46,7 +46,7 @@ class QuestionnaireRead(Schema):
 
 
 class SurveyCreate(Schema):
-    answers: dict[str, Any] = Field(description=(
+    answers: dict[Annotated[str, Field(max_length=40)], Any] = Field(max_length=200, description=(
         "问题代码 → 回答：单选为选项代码，多选为选项代码列表，是否题为 true/false（或 \"yes\"/\"no\"），文字题为字符串"))
     surveyed_on: dt.date = Field(description="调查日期 YYYY-MM-DD，不晚于今天")
     questionnaire_version: int | None = Field(

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from yiyang.core.text import clip
 from yiyang.surveys.models import TEXT_MAX_LENGTH, NeedTag, Question, Questionnaire
+
+ECHO_MAX = 20  # an unknown option is quoted back in a message at most this long
 
 YES_VALUES = {True, "yes", "是", "true", "1"}
 NO_VALUES = {False, "no", "否", "false", "0"}
@@ -90,7 +93,7 @@ def _clean_one(q: Question, value: Any) -> tuple[Any, set[str], str]:
             return None, set(), "请选择一个选项"
         option = options.get(value.strip())
         if option is None:
-            return None, set(), f"没有“{value}”这个选项"
+            return None, set(), f"没有“{clip(value, ECHO_MAX)}”这个选项"
         return option.code, _tags(option), ""
     # multiple choice
     values = [value] if isinstance(value, str) else value
@@ -101,7 +104,7 @@ def _clean_one(q: Question, value: Any) -> tuple[Any, set[str], str]:
         return (None, set(), "") if not q.required else (None, set(), "请至少选一项")
     unknown = [v for v in chosen if v not in options]
     if unknown:
-        return None, set(), "没有" + "、".join(f"“{v}”" for v in unknown) + "这个选项"
+        return None, set(), clip("没有" + "、".join(f"“{clip(v, ECHO_MAX)}”" for v in unknown[:5]), ECHO_MAX * 6) + "这个选项"
     exclusive = [options[v] for v in chosen if options[v].exclusive]
     if exclusive and len(chosen) > 1:
         return None, set(), f"“{exclusive[0].text}”不能和其他选项同时选"

@@ -175,3 +175,18 @@ def test_openapi_lists_the_survey_endpoints(worker):
     paths = client_for(worker).get("/api/v1/openapi.json").json()["paths"]
     assert {"/api/v1/surveys/questionnaire", "/api/v1/elders/{elder_id}/surveys",
             "/api/v1/surveys/{response_id}", "/api/v1/elders/{elder_id}/needs"} <= set(paths)
+
+
+def test_answers_are_bounded_and_a_bad_value_is_quoted_back_only_in_part(worker, elder, v1):
+    """Issue 7 A.8: a question code has a maximum, and an unknown option is not echoed whole."""
+    c = client_for(worker)
+    long_code = post(c, elder.pk, {"answers": {**answers(), "q" * 41: "x"}, "surveyed_on": today()})
+    assert long_code.status_code == 422
+    assert list(long_code.json()["detail"]["fields"].values()) == [["最长40字"]]
+    huge = post(c, elder.pk, {"answers": answers(meals="x" * 100_000, home_hazards=["y" * 100_000]),
+                              "surveyed_on": today()})
+    assert huge.status_code == 400
+    fields = huge.json()["detail"]["fields"]
+    assert all(len(m) < 200 for msgs in fields.values() for m in msgs), fields
+    assert fields["meals"] == ["没有“xxxxxxxxxxxxxxxxxxx…”这个选项"]
+    assert SurveyResponse.objects.count() == 0
