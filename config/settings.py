@@ -8,6 +8,7 @@ to start without real secrets.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "axes",
     "django_tasks",
     "django_tasks_db",  # before yiyang.core, whose admin replaces the backend's
     "yiyang.core",
@@ -89,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "yiyang.core.middleware.AccessErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the throttle into the lock answer (accounts/throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -147,9 +151,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Login throttling: this many failures per username within the window lock it for the window.
+# Login throttling (django-axes, accounts/throttle.py): LIMIT failures of one username from
+# one address, or IP_LIMIT failures from one address whatever the usernames, within the
+# window lock that pair / that address for the window. An administrator unlocks in the admin.
+AUTHENTICATION_BACKENDS = [
+    "yiyang.accounts.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_FAILURE_LIMIT = int(os.environ.get("YIYANG_LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("YIYANG_LOGIN_IP_FAILURE_LIMIT", "30"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("YIYANG_LOGIN_FAILURE_WINDOW", "900"))
+AXES_HANDLER = "yiyang.accounts.throttle.LoginThrottleHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+AXES_LOCKOUT_CALLABLE = "yiyang.accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # accounts.services.login_failures_clear clears only username + address
+# Behind a reverse proxy set YIYANG_PROXY_COUNT (how many proxies add X-Forwarded-For).
+AXES_IPWARE_PROXY_COUNT = int(os.environ["YIYANG_PROXY_COUNT"]) if os.environ.get("YIYANG_PROXY_COUNT") else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if os.environ.get("YIYANG_PROXY_COUNT") else ("REMOTE_ADDR",)
+)
+AXES_VERBOSE = False  # no start-up banner; our own line per lock (logger "yiyang.security") says what matters
 API_TOKEN_TTL_HOURS = int(os.environ.get("YIYANG_API_TOKEN_TTL_HOURS", "720"))
 
 LANGUAGE_CODE = "zh-hans"

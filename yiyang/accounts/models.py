@@ -60,18 +60,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.created_at:%Y-%m-%d}"
-
-
-class LoginFailure(models.Model):
-    """Failed logins, for throttling (the same rule for the login page and the API)."""
-
-    username = models.CharField(_("用户名"), max_length=150, db_index=True)
-    at = models.DateTimeField(_("时间"), db_index=True)
-    remote_addr = models.CharField(_("来源地址"), max_length=64, blank=True)
-
-    class Meta:
-        verbose_name = _("登录失败记录")
-        verbose_name_plural = _("登录失败记录")
-
-    def __str__(self) -> str:
-        return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"

@@ -4,39 +4,89 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 
-from yiyang.accounts.models import ApiToken, LoginFailure, User
+from yiyang.accounts import events
+from yiyang.accounts.models import ApiToken, User
+from yiyang.accounts.throttle import locked_message
+from yiyang.core.events import event_record
 from yiyang.core.exceptions import ApplicationError
+
+log = logging.getLogger("yiyang.security")
 
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def login_is_locked(username: str) -> bool:
-    since = timezone.now() - dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    return LoginFailure.objects.filter(username=username, at__gte=since).count() >= settings.LOGIN_FAILURE_LIMIT
+USERNAME_MAX_LENGTH = 150  # User.username
 
 
 def user_authenticate(*, request, username: str, password: str) -> User:
-    """Check a password, counting failures; raises ApplicationError in plain Chinese."""
-    if login_is_locked(username):
-        raise ApplicationError("登录失败次数过多，请15分钟后再试", code="login_locked", status=429)
+    """Check a password through Django's ``authenticate``, where django-axes counts failures
+    by username and address (``accounts/throttle.py``); raises ApplicationError in Chinese."""
+    if len(username) > USERNAME_MAX_LENGTH:
+        # Longer than any account's name: refused before anything stores it.
+        raise ApplicationError(f"用户名过长（最多 {USERNAME_MAX_LENGTH} 个字符）", code="validation_error", status=400,
+                               detail={"fields": {"username": [f"最多 {USERNAME_MAX_LENGTH} 个字符"]}})
     user = authenticate(request, username=username, password=password)
     if user is None:
-        LoginFailure.objects.create(
-            username=username, at=timezone.now(), remote_addr=(request.META.get("REMOTE_ADDR", "") if request else "")
-        )
+        if getattr(request, "axes_locked_out", False):
+            raise ApplicationError(locked_message(), code="login_locked", status=429)
         raise ApplicationError("用户名或密码错误", code="bad_credentials", status=401)
-    LoginFailure.objects.filter(username=username).delete()
+    login_failures_clear(request=request, username=user.get_username())
     return user
+
+
+def login_failures_clear(*, request, username: str) -> None:
+    """A successful login clears the failures of this username *from this address* only:
+    clearing the whole address would let someone reset the per-address count by logging
+    into their own account between guesses."""
+    ip = getattr(request, "axes_ip_address", None)
+    if ip:
+        AccessAttempt.objects.filter(username=username, ip_address=ip).delete()
+
+
+def login_lock_record(*, request, username: str | None, ip_address: str | None) -> None:
+    """A lock began (axes' ``user_locked_out``): log it and write an event. A refused attempt
+    while the lock is already in force is only logged."""
+    if getattr(request, "yiyang_lock_in_force", False):
+        log.info("login refused while locked: username=%s ip=%s path=%s", username, ip_address,
+                 getattr(request, "path", ""))
+        return
+    log.warning("login locked: username=%s ip=%s path=%s", username, ip_address, getattr(request, "path", ""))
+    event_record(type=events.LOGIN_LOCKED, payload={
+        "username": (username or "")[:USERNAME_MAX_LENGTH], "ip_address": ip_address or "",
+        "path": getattr(request, "path", "")[:200],
+    })
+
+
+@transaction.atomic
+def login_lock_release(*, actor: User, usernames: list[str] | None = None,
+                       attempts: list[AccessAttempt] | None = None) -> int:
+    """An administrator unlocks: the failure records of these usernames (every address) or
+    these records are deleted; one event per username. Returns how many records went."""
+    qs = AccessAttempt.objects.none()
+    if usernames:
+        qs = AccessAttempt.objects.filter(username__in=usernames)
+    if attempts:
+        qs = qs | AccessAttempt.objects.filter(pk__in=[a.pk for a in attempts])
+    rows = list(qs.values_list("username", "ip_address"))
+    count, _ = AccessAttempt.objects.filter(pk__in=qs.values("pk")).delete()
+    for username in sorted({u or "" for u, _ in rows}):
+        addresses = sorted({ip or "" for u, ip in rows if (u or "") == username})
+        event_record(type=events.LOGIN_UNLOCKED, actor=actor,
+                     payload={"username": username, "ip_addresses": addresses})
+        log.warning("login unlocked by %s: username=%s ip=%s", actor.get_username(), username, addresses)
+    return count
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from yiyang.core.exceptions import ApplicationError
 
 def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
+    status = 200
     username = ""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method == "POST":
@@ -21,14 +22,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         try:
             user = user_authenticate(request=request, username=username, password=request.POST.get("password", ""))
         except ApplicationError as exc:
-            error = exc.message
+            error, status = exc.message, (429 if exc.status == 429 else 400)
         else:
             login(request, user)
             if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
                 next_url = ""
             return redirect(next_url or "core:home")
     return render(request, "accounts/login.html", {"error": error, "username": username, "next": next_url},
-                  status=400 if error else 200)
+                  status=status)
 
 
 @require_POST

@@ -105,12 +105,13 @@ def test_token_for_bad_credentials_is_401_in_the_error_format(worker, username, 
 
 
 def test_token_endpoint_is_throttled_after_five_failures(worker):
-    for _ in range(5):
+    for _ in range(4):
         assert token_for(worker.username, "wrong-password").status_code == 401
+    assert token_for(worker.username, "wrong-password").status_code == 429  # the fifth locks
     # Even the right password is refused while the account is locked.
     body = assert_error(token_for(worker.username), 429, "login_locked")
     assert "15分钟" in body["message"]
-    # The lock is per user name: another account still logs in.
+    # The lock is per user name and address: another account still logs in.
     factories.make_user("worker_b", "commissioner", factories.COMMUNITY_A2)
     assert token_for("worker_b").status_code == 200
 
@@ -120,7 +121,7 @@ def test_a_success_before_the_limit_resets_the_failure_count(worker):
         token_for(worker.username, "wrong-password")
     assert token_for(worker.username).status_code == 200
     for _ in range(4):
-        token_for(worker.username, "wrong-password")
+        assert token_for(worker.username, "wrong-password").status_code == 401
     assert token_for(worker.username).status_code == 200
 
 
