@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from yiyang.accounts.services import api_token_user
+from yiyang.core.apierrors import ObjectBodyParser, add_error_responses, error_body, http_error, zh_validation
 from yiyang.core.exceptions import ApplicationError
 
 
@@ -21,19 +22,27 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class YiyangAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):  # type: ignore[override]
+        # Each operation lists its error answers (the Error schema): clients and the
+        # schemathesis run of the suite read them.
+        return add_error_responses(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
+api = YiyangAPI(
     title="颐养 Yiyang API",
     version="1",
     urls_namespace="api-v1",
     auth=[BearerToken(), django_auth],
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=ObjectBodyParser(),
     description="养老服务平台接口。认证：POST /api/v1/auth/token 取得令牌，之后带 `Authorization: Bearer <token>`。",
 )
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, detail=None):
-    return api.create_response(request, {"code": code, "message": message, "detail": detail or {}}, status=status)
+    return api.create_response(request, error_body(code, message, detail), status=status)
 
 
 @api.exception_handler(ApplicationError)
@@ -46,30 +55,8 @@ def _validation_error(request, exc: NinjaValidationError):
     fields: dict[str, list[str]] = {}
     for e in exc.errors:
         loc = [str(p) for p in e.get("loc", []) if p not in ("body", "query", "path", "payload", "filters")]
-        fields.setdefault(".".join(loc) or "请求", []).append(_zh_validation(e))
+        fields.setdefault(".".join(loc) or "请求", []).append(zh_validation(e))
     return _error(request, 422, "validation_error", "提交的内容格式有误", {"fields": fields})
-
-
-def _zh_validation(e: dict) -> str:
-    kind = e.get("type", "")
-    ctx = e.get("ctx") or {}
-    if kind == "string_too_long":
-        given = e.get("input")
-        return f"最长{ctx.get('max_length')}字" + (f"（现在{len(given)}字）" if isinstance(given, str) else "")
-    if kind == "too_long":
-        return f"最多{ctx.get('max_length')}项"
-    return {
-        "missing": "必填",
-        "string_type": "应为文本",
-        "int_parsing": "应为整数",
-        "int_type": "应为整数",
-        "bool_parsing": "应为 true 或 false",
-        "uuid_parsing": "不是有效的编号",
-        "json_invalid": "不是有效的 JSON",
-        "list_type": "应为列表",
-        "greater_than_equal": "数值过小",
-        "less_than_equal": "数值过大",
-    }.get(kind, e.get("msg", "格式有误"))
 
 
 @api.exception_handler(AuthenticationError)
@@ -84,7 +71,8 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, "error", str(exc))
+    code, message = http_error(request, exc.status_code, str(exc))
+    return _error(request, exc.status_code, code, message)
 
 
 api.add_router("/auth", "yiyang.accounts.api.router")

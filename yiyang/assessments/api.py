@@ -26,6 +26,7 @@ from yiyang.assessments.scoring import ScoringError, score
 from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError
 from yiyang.core.models import AccessLog
+from yiyang.core.paging import int_in_range
 from yiyang.elders import access as elder_access
 
 router = Router(tags=["能力评估 assessments"])
@@ -75,6 +76,8 @@ def elder_assessment_create(request: HttpRequest, elder_id: uuid.UUID, payload: 
 
 @router.get("/assessments/due", response=list[dict[str, Any]], summary="到期需复评的老年人")
 def assessments_due(request: HttpRequest, within_days: int = 30):
+    # Past ten years the horizon means nothing (and a date beyond 9999 was a 500).
+    int_in_range(within_days, field="within_days", low=0, high=3650, label="天数")
     if not access.has_capability(request.user, assessment_access.ASSESSMENT_VIEW):
         return []
     return [

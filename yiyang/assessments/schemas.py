@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
+from yiyang.core.apierrors import InputSchema, IsoDate
 from yiyang.core.text import LINE_MAX, NAME_MAX, REMARK_MAX, SHORT_MAX
 
 CODE_MAX = 40  # an item code (B.1.1), a scheme, a reason, an assessment number
@@ -17,7 +18,7 @@ ITEMS_MAX = 40  # the standard has 26
 Code = Annotated[str, Field(max_length=CODE_MAX)]
 
 
-class ScoreIn(Schema):
+class ScoreIn(InputSchema):
     scheme: str = Field("GB/T 42195-2022", max_length=CODE_MAX)
     items: dict[Code, Any] = Field(max_length=ITEMS_MAX)
     coma: bool = False
@@ -34,7 +35,7 @@ class ScoreOut(Schema):
     rules_applied: list[str]
 
 
-class PartA(Schema):
+class PartA(InputSchema):
     information_provider: str = Field("", max_length=NAME_MAX)
     provider_relation: str = Field("", max_length=SHORT_MAX)
     diagnoses: str = Field("", max_length=REMARK_MAX)
@@ -46,9 +47,9 @@ class PartA(Schema):
     diagnosed_dementia_or_mental_disorder: bool = False
 
 
-class AssessmentCreate(Schema):
+class AssessmentCreate(InputSchema):
     reason: str = Field("first", max_length=CODE_MAX)
-    assessed_on: dt.date | None = None
+    assessed_on: IsoDate | None = None
     co_assessor: str | None = Field(None, max_length=USERNAME_MAX,
                                     description="第二评估员的用户名（须为本辖区内的评估人员）")
     items: dict[Code, int] = Field(default_factory=dict, max_length=ITEMS_MAX)
@@ -56,13 +57,13 @@ class AssessmentCreate(Schema):
     submit: bool = Field(False, description="填写完整时直接提交")
 
 
-class AssessmentUpdate(Schema):
+class AssessmentUpdate(InputSchema):
     items: dict[Code, int] | None = Field(None, max_length=ITEMS_MAX)
     part_a: PartA | None = None
     co_assessor: str | None = Field(None, max_length=USERNAME_MAX)
 
 
-class ExportIn(Schema):
+class ExportIn(InputSchema):
     purpose: str = Field(max_length=LINE_MAX, description="导出事由（至少2个字），写入访问记录；导出内容含完整身份证号")
 
 

@@ -11,6 +11,7 @@ from pydantic import Field
 from yiyang.core import access
 from yiyang.core.events import event_label
 from yiyang.core.exceptions import ApplicationError
+from yiyang.core.paging import page_window
 from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
 from yiyang.elders.models import Elder
@@ -59,14 +60,13 @@ class ElderQuery(Schema):
 @router.get("", response=ElderPage, summary="老年人列表（管辖范围内）")
 def elder_list(request: HttpRequest, filters: Query[ElderQuery]):
     access.require_capability(request.user, elder_access.ELDER_VIEW)  # same answer as the list page: 403
-    page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
-    page = max(1, filters.page)
+    page, page_size, start = page_window(filters.page, filters.page_size, max_page_size=MAX_PAGE_SIZE)
     qs = selectors.elder_list_for(request.user, selectors.ElderFilters(
         region=filters.region, category=filters.category, name=filters.name, id_number=filters.id_number,
         phone=filters.phone, living_situation=filters.living_situation, active=filters.active, q=filters.q,
     ))
     count = qs.count()
-    items = [elder_read(e) for e in qs[(page - 1) * page_size: page * page_size]]
+    items = [elder_read(e) for e in qs[start: start + page_size]]
     return ElderPage(items=items, count=count, page=page, page_size=page_size)
 
 

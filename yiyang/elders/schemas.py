@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from yiyang.core.apierrors import InputSchema
 from yiyang.core.text import LINE_MAX, NAME_MAX, NOTE_MAX, REMARK_MAX, SHORT_MAX
 
 # Every text has a maximum (the registry's own rules in validation.py say more; these
@@ -22,14 +23,14 @@ CONTACTS_MAX = 10
 Code = Annotated[str, Field(max_length=CODE_MAX)]
 
 
-class ContactIn(Schema):
+class ContactIn(InputSchema):
     name: str = Field(max_length=NAME_MAX)
     phone: str = Field(max_length=PHONE_MAX)
     relation: str = Field("", max_length=SHORT_MAX)
     is_guardian: bool = False
 
 
-class ElderCreate(Schema):
+class ElderCreate(InputSchema):
     name: str = Field(max_length=NAME_MAX)
     id_number: str = Field(max_length=ID_NUMBER_MAX)
     region_code: str = Field(max_length=CODE_MAX, description="12位社区代码")
@@ -49,7 +50,7 @@ def _absent(**constraints: Any) -> Any:
     return Field(None, **constraints)
 
 
-class ElderUpdate(Schema):
+class ElderUpdate(InputSchema):
     """Only the fields given change. A field left out is not changed; ``null`` is refused
     (it neither means "no change" nor "empty"); ``""`` empties phone, address, living
     situation and notes, and is refused for name, ID number and community."""
@@ -108,12 +109,12 @@ class ElderPage(Schema):
     page_size: int
 
 
-class DeactivateIn(Schema):
+class DeactivateIn(InputSchema):
     reason: str = Field(max_length=CODE_MAX, description="deceased / moved_away / duplicate / other")
     note: str = Field("", max_length=REMARK_MAX)
 
 
-class RevealIn(Schema):
+class RevealIn(InputSchema):
     fields: list[Code] = Field(max_length=10, description="id_number / phone / address / contacts")
     purpose: str = Field(max_length=LINE_MAX, description="查看事由，写入访问记录")
 

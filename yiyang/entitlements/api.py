@@ -3,7 +3,6 @@ access_* → selectors / services."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.http import HttpRequest
@@ -11,6 +10,8 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from yiyang.core import access
+from yiyang.core.apierrors import IsoDate
+from yiyang.core.paging import page_window
 from yiyang.elders import access as elder_access
 from yiyang.entitlements import engine, selectors, services
 from yiyang.entitlements.models import EntitlementChange
@@ -32,7 +33,7 @@ MAX_PAGE_SIZE = 200
 
 @router.get("/elders/{elder_id}/entitlements", response=list[EntitlementRead],
             summary="老年人可享受的政策（每个项目：可享受 / 可能符合 / 不符合，附理由和缺失信息）")
-def elder_entitlements(request: HttpRequest, elder_id: uuid.UUID, on: dt.date | None = None):
+def elder_entitlements(request: HttpRequest, elder_id: uuid.UUID, on: IsoDate | None = None):
     elder = elder_access.access_elder(request.user, elder_id)
     return selectors.elder_entitlements(elder, on=on)
 
@@ -70,13 +71,12 @@ def change_read(c: EntitlementChange) -> ChangeRead:
             summary="享受资格变化（谁新近可享受），管辖范围内，最新的在前")
 def entitlement_changes(request: HttpRequest, filters: Query[ChangeQuery]):
     access.require_capability(request.user, elder_access.ELDER_VIEW)
-    page_size = max(1, min(filters.page_size, MAX_PAGE_SIZE))
-    page = max(1, filters.page)
+    page, page_size, start = page_window(filters.page, filters.page_size, max_page_size=MAX_PAGE_SIZE)
     qs = selectors.entitlement_changes_for(request.user, selectors.ChangeFilters(
         newly_entitled=filters.newly_entitled, acknowledged=filters.acknowledged, benefit=filters.benefit,
         region=filters.region))
     count = qs.count()
-    items = [change_read(c) for c in qs[(page - 1) * page_size: page * page_size]]
+    items = [change_read(c) for c in qs[start: start + page_size]]
     return ChangePage(items=items, count=count, page=page, page_size=page_size)
 
 

@@ -13,6 +13,7 @@ from pydantic import Field
 from yiyang.core import access, pii
 from yiyang.core.exceptions import FieldErrors
 from yiyang.core.htmx import client_ip
+from yiyang.core.paging import page_window
 from yiyang.entitlements import access as payment_access
 from yiyang.entitlements import payments, selectors
 from yiyang.entitlements.exports import xlsx_response
@@ -39,8 +40,7 @@ STATUS_MESSAGE = "状态只能是 entitled（可享受）或 maybe（可能符�
 
 
 def page_bounds(page: int, page_size: int) -> tuple[int, int]:
-    size = max(1, min(page_size, MAX_PAGE_SIZE))
-    start = (max(1, page) - 1) * size
+    _page, size, start = page_window(page, page_size, max_page_size=MAX_PAGE_SIZE)
     return start, start + size
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from yiyang.core.apierrors import InputSchema
 from yiyang.core.text import LINE_MAX, REMARK_MAX
 
 CODE_MAX = 40  # a benefit code, a region code, a status, a month as typed
@@ -22,7 +23,7 @@ class EntitlementRead(Schema):
     missing: list[str] = Field(description="status 为 maybe 时，能决定结果的缺失信息")
 
 
-class ExplainedIn(Schema):
+class ExplainedIn(InputSchema):
     note: str = Field("", max_length=REMARK_MAX)
 
 
@@ -99,7 +100,7 @@ class RecipientPage(Schema):
     count: int
 
 
-class ExportIn(Schema):
+class ExportIn(InputSchema):
     purpose: str = Field("", max_length=LINE_MAX,
                          description="事由：填写（至少2个字）则导出完整身份证号，留空则遮蔽；都写入访问记录")
     reason: str = Field("", max_length=LINE_MAX, description="同 purpose（别名）")
@@ -114,14 +115,14 @@ class RecipientExportIn(ExportIn):
     status: str = Field("entitled", max_length=CODE_MAX)
 
 
-class RoundCreate(Schema):
+class RoundCreate(InputSchema):
     benefit: str = Field(max_length=CODE_MAX, description="政策项目代码，例如 advanced_age_allowance")
     region_code: str = Field(max_length=CODE_MAX,
                              description="本批次覆盖的区划（社区、街道或区）的代码，须在本人管辖范围内")
     month: str = Field("", max_length=CODE_MAX, description="发放月份 YYYY-MM（或该月任一日期）；留空 = 本月")
 
 
-class RoundCancelIn(Schema):
+class RoundCancelIn(InputSchema):
     note: str = Field("", max_length=LINE_MAX)
 
 

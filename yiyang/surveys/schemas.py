@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
+from yiyang.core.apierrors import InputSchema
+
 
 class NeedTagRead(Schema):
     code: str = Field(description="稳定的标签代码，例如 meals")
@@ -45,7 +47,7 @@ class QuestionnaireRead(Schema):
     need_tags: list[NeedTagRead] = Field(description="全部需求标签")
 
 
-class SurveyCreate(Schema):
+class SurveyCreate(InputSchema):
     answers: dict[Annotated[str, Field(max_length=40)], Any] = Field(max_length=200, description=(
         "问题代码 → 回答：单选为选项代码，多选为选项代码列表，是否题为 true/false（或 \"yes\"/\"no\"），文字题为字符串"))
     surveyed_on: dt.date = Field(description="调查日期 YYYY-MM-DD，不晚于今天")
