@@ -3,6 +3,16 @@ import pytest
 from tests import factories  # shared by yiyang/*/tests and tests/
 
 
+@pytest.fixture(autouse=True, scope="session")
+def var_dir_outside_the_checkout(tmp_path_factory):
+    """Staged uploads and anything else the code writes under VAR_DIR go to a temporary
+    folder, never into the checkout's var/ (the keys read at start-up stay where they are)."""
+    from django.conf import settings
+
+    settings.VAR_DIR = tmp_path_factory.mktemp("var")
+    yield settings.VAR_DIR
+
+
 @pytest.fixture
 def tree(db):
     factories.load_tree()
