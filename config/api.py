@@ -9,17 +9,19 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
-from yiyang.accounts.services import api_token_user
+from yiyang.accounts.services import api_token_lookup
 from yiyang.core.apierrors import ObjectBodyParser, add_error_responses, error_body, http_error, zh_validation
 from yiyang.core.exceptions import ApplicationError
 
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):  # type: ignore[override]
-        user = api_token_user(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = api_token_lookup(token)
+        if found is None:
+            return None
+        request.user = found.user
+        request.api_token_id = found.pk  # type: ignore[attr-defined]  # POST /auth/logout ends this one
+        return found.user
 
 
 class YiyangAPI(NinjaAPI):

@@ -207,11 +207,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# No personal data in any log (docs/privacy.md §7): every line passes a filter that masks
+# ID numbers and mobile numbers, and SQL (whose parameters hold names) is never logged.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "yiyang.core.logfilters.RedactPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("YIYANG_LOG_LEVEL", "WARNING")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 YIYANG: dict[str, Any] = {

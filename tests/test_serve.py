@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from yiyang.core.identifiers import id_check_char
 
 ROOT = Path(__file__).resolve().parent.parent
+PHONE = "13912345678"
 BIN = Path(sys.executable).parent
 
 
@@ -82,9 +84,19 @@ def test_serve_runs_the_web_server_and_a_worker(tmp_path, own_database):
                 time.sleep(0.2)
         token = api(base, "POST", "/api/v1/auth/token",
                     {"username": "worker_440304006001", "password": "yiyang-demo"})["token"]
+        id_number = "44030419400101002" + id_check_char("44030419400101002")
         elder = api(base, "POST", "/api/v1/elders", {
-            "name": "王阿姨", "id_number": "44030419400101002" + id_check_char("44030419400101002"), "region_code": "440304006001",
+            "name": "王阿姨", "id_number": id_number, "region_code": "440304006001", "phone": PHONE,
             "categories": ["subsistence"]}, token)
+        # No personal data in the access log (issue 7, A.4): searches go in the body ...
+        assert api(base, "POST", "/api/v1/elders/search", {"id_number": id_number}, token)["count"] == 1
+        assert api(base, "POST", "/api/v1/elders/search", {"q": PHONE}, token)["count"] == 1
+        # ... and a client that still puts them in a URL is refused, its query string not logged.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            api(base, "GET", f"/api/v1/elders?id_number={id_number}&phone={PHONE}", token=token)
+        assert refused.value.code == 400
+        with urllib.request.urlopen(f"{base}/elders/?q={PHONE}", timeout=10) as page:  # noqa: S310 - localhost
+            assert page.status == 200  # the login page, after a redirect whose next= holds the query
         count = f"from yiyang.entitlements.models import EntitlementStatus as S; print(S.objects.filter(elder_id='{elder['id']}', status='entitled').count())"
         deadline = time.monotonic() + 20
         while (entitled := int(shell(env, count))) == 0:
@@ -96,6 +108,8 @@ def test_serve_runs_the_web_server_and_a_worker(tmp_path, own_database):
         out, _ = serve.communicate(timeout=30)
     text = out.decode(errors="replace")
     assert "含后台任务进程" in text and "后台任务进程" in text
+    assert '"POST /api/v1/elders/search HTTP/1.1" 200' in text  # gunicorn's access log was captured
+    assert id_number not in text and PHONE not in text
     # Both children stopped with serve: no process of the session is left.
     assert session_members(serve.pid) == []
 

@@ -18,7 +18,7 @@ from yiyang.accounts import events
 from yiyang.accounts.models import ApiToken, User
 from yiyang.accounts.throttle import locked_message
 from yiyang.core.events import event_record
-from yiyang.core.exceptions import ApplicationError
+from yiyang.core.exceptions import ApplicationError, NotFoundError
 
 log = logging.getLogger("yiyang.security")
 
@@ -99,6 +99,12 @@ def api_token_issue(*, user: User) -> str:
 
 
 def api_token_user(key: str) -> User | None:
+    token = api_token_lookup(key)
+    return token.user if token is not None else None
+
+
+def api_token_lookup(key: str) -> ApiToken | None:
+    """The valid, unrevoked, unexpired token of an active user with this key (its user loaded)."""
     token = (
         ApiToken.objects.select_related("user", "user__region")
         .filter(key_hash=_hash(key), revoked=False, expires_at__gt=timezone.now())
@@ -109,7 +115,30 @@ def api_token_user(key: str) -> User | None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def api_tokens_of(user: User):
+    """A user's tokens that still work, newest first (a selector: the page and the API list them)."""
+    return ApiToken.objects.filter(user=user, revoked=False, expires_at__gt=timezone.now()).order_by("-created_at")
+
+
+@transaction.atomic
+def api_tokens_revoke(*, actor: User, token_ids: list[int] | None = None, reason: str = "") -> int:
+    """Revoke the actor's own tokens: these ids, or all of them when ``token_ids`` is None.
+    Another user's token id is not found (404), never revoked. One event; returns how many."""
+    qs = api_tokens_of(actor)
+    if token_ids is not None:
+        ids = set(token_ids)
+        found = set(qs.filter(pk__in=ids).values_list("pk", flat=True))
+        if ids - found:
+            raise NotFoundError("令牌不存在或已失效")
+        qs = qs.filter(pk__in=ids)
+    revoked = sorted(qs.values_list("pk", flat=True))
+    ApiToken.objects.filter(pk__in=revoked).update(revoked=True)
+    if revoked:
+        event_record(type=events.TOKENS_REVOKED, actor=actor, payload={"tokens": revoked, "reason": reason})
+    return len(revoked)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from yiyang.accounts.services import user_authenticate
+from yiyang.accounts.services import api_tokens_of, api_tokens_revoke, user_authenticate
 from yiyang.core.exceptions import ApplicationError
 
 
@@ -34,5 +36,26 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out; with ``revoke_tokens`` the user's API tokens end too."""
+    if request.user.is_authenticated and request.POST.get("revoke_tokens"):
+        api_tokens_revoke(actor=request.user, reason="logout_all")
     logout(request)
     return redirect("accounts:login")
+
+
+@login_required
+def token_list(request: HttpRequest) -> HttpResponse:
+    """我的 API 令牌: the user's tokens that still work, each revocable, and all at once."""
+    if request.method == "POST":
+        try:
+            if request.POST.get("token"):
+                api_tokens_revoke(actor=request.user, token_ids=[int(request.POST["token"])],  # type: ignore[arg-type]
+                                  reason="page")
+            else:
+                api_tokens_revoke(actor=request.user, reason="page")  # type: ignore[arg-type]
+        except (ValueError, ApplicationError):
+            messages.error(request, "令牌不存在或已失效")
+        else:
+            messages.success(request, "已吊销")
+        return redirect("accounts:tokens")
+    return render(request, "accounts/tokens.html", {"tokens": api_tokens_of(request.user)})  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from yiyang.elders.schemas import (
     ElderCreate,
     ElderPage,
     ElderRead,
+    ElderSearch,
     ElderUpdate,
     EventRead,
     RevealIn,
@@ -45,29 +46,46 @@ def elder_read(elder: Elder) -> ElderRead:
 
 
 class ElderQuery(Schema):
+    """Filters that are not personal data: they may travel in a URL."""
+
     region: str = Field("", max_length=40)
     category: str = Field("", max_length=40)
-    name: str = Field("", max_length=50)
-    id_number: str = Field("", max_length=30)
-    phone: str = Field("", max_length=30)
     living_situation: str = Field("", max_length=40)
     active: bool | None = True
-    q: str = Field("", max_length=50)
     page: int = 1
     page_size: int = 20
 
 
-@router.get("", response=ElderPage, summary="老年人列表（管辖范围内）")
-def elder_list(request: HttpRequest, filters: Query[ElderQuery]):
+# A URL ends up in access logs, proxies and browser history: no name, ID number or phone in it.
+PERSONAL_QUERY_PARAMETERS = ("name", "id_number", "phone", "q")
+
+
+def _elder_page(request: HttpRequest, f: ElderQuery | ElderSearch) -> ElderPage:
     access.require_capability(request.user, elder_access.ELDER_VIEW)  # same answer as the list page: 403
-    page, page_size, start = page_window(filters.page, filters.page_size, max_page_size=MAX_PAGE_SIZE)
+    page, page_size, start = page_window(f.page, f.page_size, max_page_size=MAX_PAGE_SIZE)
     qs = selectors.elder_list_for(request.user, selectors.ElderFilters(
-        region=filters.region, category=filters.category, name=filters.name, id_number=filters.id_number,
-        phone=filters.phone, living_situation=filters.living_situation, active=filters.active, q=filters.q,
+        region=f.region, category=f.category, living_situation=f.living_situation, active=f.active,
+        name=getattr(f, "name", ""), id_number=getattr(f, "id_number", ""), phone=getattr(f, "phone", ""),
+        q=getattr(f, "q", ""),
     ))
     count = qs.count()
     items = [elder_read(e) for e in qs[start: start + page_size]]
     return ElderPage(items=items, count=count, page=page, page_size=page_size)
+
+
+@router.get("", response=ElderPage, summary="老年人列表（管辖范围内；按姓名、身份证号、电话查找请用 POST /elders/search）")
+def elder_list(request: HttpRequest, filters: Query[ElderQuery]):
+    given = [p for p in PERSONAL_QUERY_PARAMETERS if p in request.GET]
+    if given:
+        raise ApplicationError(
+            "姓名、身份证号、电话不能放在网址中（会被记入访问日志），请改用 POST /api/v1/elders/search",
+            code="personal_data_in_url", detail={"parameters": given})
+    return _elder_page(request, filters)
+
+
+@router.post("/search", response=ElderPage, summary="查找老年人：按姓名、身份证号、电话（放在请求体中，不进访问日志）")
+def elder_search(request: HttpRequest, payload: ElderSearch):
+    return _elder_page(request, payload)
 
 
 @router.post("", response={201: ElderRead}, summary="登记老年人")

@@ -50,6 +50,21 @@ def _absent(**constraints: Any) -> Any:
     return Field(None, **constraints)
 
 
+class ElderSearch(InputSchema):
+    """POST /api/v1/elders/search: the list's filters, with the personal ones in the body."""
+
+    region: str = Field("", max_length=CODE_MAX, description="区划代码：该节点及以下")
+    category: str = Field("", max_length=CODE_MAX, description="类别代码或中文名称")
+    name: str = Field("", max_length=NAME_MAX, description="姓名（包含）")
+    id_number: str = Field("", max_length=ID_NUMBER_MAX, description="身份证号（精确，经盲索引）")
+    phone: str = Field("", max_length=PHONE_MAX, description="电话（精确，经盲索引）")
+    living_situation: str = Field("", max_length=CODE_MAX)
+    active: bool | None = True
+    q: str = Field("", max_length=NAME_MAX, description="一个搜索框：15/18 位 → 身份证号；7 位以上数字 → 电话；否则姓名")
+    page: int = 1
+    page_size: int = 20
+
+
 class ElderUpdate(InputSchema):
     """Only the fields given change. A field left out is not changed; ``null`` is refused
     (it neither means "no change" nor "empty"); ``""`` empties phone, address, living

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -44,7 +44,14 @@ from yiyang.elders.services import REVEALABLE
 def elder_list(request: HttpRequest) -> HttpResponse:
     if not access.has_capability(request.user, elder_access.ELDER_VIEW):
         return forbidden(request, ForbiddenError())
-    g = request.GET
+    # The search box (a name, an ID number, a phone) is POSTed, never put in the URL: a URL
+    # ends up in access logs and browser history. The other filters may come by GET too
+    # (links from the home page); a ?q= in a URL is not used.
+    g: QueryDict = request.POST if request.method == "POST" else request.GET
+    if request.method != "POST" and g.get("q"):
+        messages.info(request, gettext("搜索内容不放在网址中：请在搜索框中输入"))
+        g = g.copy()
+        g.pop("q")
     active = {"1": True, "0": False, "all": None}.get(g.get("active", "1"), True)
     filters = selectors.ElderFilters(
         q=g.get("q", "").strip(), region=g.get("region", ""), category=g.get("category", ""),
@@ -53,16 +60,13 @@ def elder_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.elder_list_for(request.user, filters)
     page = Paginator(qs, settings.YIYANG["PAGE_SIZE"]).get_page(g.get("page"))
     rows = [(e, selectors.elder_categories(e)) for e in page.object_list]
-    query = g.copy()
-    query.pop("page", None)
     context = {
-        "page": page, "rows": rows, "filters": g, "querystring": query.urlencode(),
+        "page": page, "rows": rows, "filters": g,
         "communities": community_choices(request.user),
         "categories": Category.objects.all(), "living_choices": LivingSituation.choices,
         "can_create": access.has_capability(request.user, elder_access.ELDER_CREATE),
     }
-    # The live search swaps #results only; the pushed URL stays a full page (reload, back button,
-    # htmx's history restore all get the whole page).
+    # The live search swaps #results only (no URL is pushed: it would carry the search).
     partial = (is_htmx(request) and request.headers.get("HX-Target") == "results"
                and not request.headers.get("HX-History-Restore-Request"))
     template = "elders/_list_results.html" if partial else "elders/list.html"

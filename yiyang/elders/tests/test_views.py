@@ -90,7 +90,7 @@ def test_list_shows_masked_rows(client, three):
 def test_search_box_routes_id_phone_and_name(client, three, query, expected):
     q = {"id": three["wang2"].id_number, "id_lower": three["wang2"].id_number.lower(),
          "phone": three["li"].phone}.get(query, query)
-    resp = client.get(reverse("elders:list"), {"q": q})
+    resp = client.post(reverse("elders:list"), {"q": q})  # POST: the search never goes into a URL
     assert resp.status_code == 200
     assert listed(resp) == {str(three[k].pk) for k in expected}
     if not expected:
@@ -115,19 +115,30 @@ def test_list_pagination(client, worker):
     assert len(listed(first)) == 20 and len(listed(second)) == 5
     assert not listed(first) & listed(second)
     assert "第 2 / 2 页" in html_of(second)
+    # The pager's buttons submit the (POST) search form with the page number.
+    assert 'form="elder-filters" name="page" value="2"' in html_of(first)
+    assert listed(client.post(reverse("elders:list"), {"page": "2"})) == listed(second)
+
+
+def test_a_search_in_the_url_is_not_used(client, three):
+    resp = client.get(reverse("elders:list"), {"q": three["li"].phone})
+    assert len(listed(resp)) == 3 and "搜索内容不放在网址中" in html_of(resp)
+    assert f'value="{three["li"].phone}"' not in html_of(resp)  # not put back into the box
+    form = re.search(r'<form class="filters"[^>]*>', html_of(resp)).group(0)
+    assert 'method="post"' in form and "hx-post" in form and "hx-push-url" not in form
 
 
 def test_htmx_search_returns_only_the_results_fragment(client, three):
     headers = {"HX-Request": "true", "HX-Target": "results"}
-    resp = client.get(reverse("elders:list"), {"q": "王", "partial": "1"}, headers=headers)
+    resp = client.post(reverse("elders:list"), {"q": "王"}, headers=headers)
     assert resp.status_code == 200
     html = html_of(resp)
     assert "<html" not in html and "<form" not in html and 'id="result-count"' in html
     assert listed(resp) == {str(three["wang"].pk), str(three["wang2"].pk)}
     # A plain request, or htmx restoring its history, gets the whole page.
-    full = client.get(reverse("elders:list"), {"q": "王"})
+    full = client.post(reverse("elders:list"), {"q": "王"})
     assert "<html" in html_of(full) and 'id="results"' in html_of(full)
-    restore = client.get(reverse("elders:list"), {"q": "王"},
+    restore = client.get(reverse("elders:list"),
                          headers={**headers, "HX-History-Restore-Request": "true"})
     assert "<html" in html_of(restore)
 

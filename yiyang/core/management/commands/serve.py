@@ -12,6 +12,10 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+# The path without its query string (%(U)s, not %(r)s) and no Referer: a URL may carry a
+# search someone typed, and the access log must hold no personal data (docs/privacy.md §7).
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
 
 class Command(BaseCommand):
     help = "启动 Web 服务（gunicorn）和一个后台任务进程"
@@ -27,7 +31,8 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(sys.executable)
         gunicorn = os.path.join(bin_dir, "gunicorn")
         web = [gunicorn, "config.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
-               "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5"]
+               "--threads", "4", "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
+               "--graceful-timeout", "5"]
         if no_worker:
             self.stdout.write(f"颐养 Yiyang 正在运行：http://{host}:{port}/  （Ctrl+C 停止）")
             self.stdout.flush()
