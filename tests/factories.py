@@ -51,12 +51,17 @@ def make_id_number(birth: dt.date = dt.date(1945, 3, 8), sex: str = "F", area: s
     return first17 + id_check_char(first17)
 
 
-def make_user(username: str, role: str, region_code: str | None, **extra) -> User:
+def shared_password_hash() -> str:
+    """One hash of PASSWORD per process (hashing is slow by design)."""
     if not _PASSWORD_HASH:
         _PASSWORD_HASH.append(make_password(PASSWORD))
+    return _PASSWORD_HASH[0]
+
+
+def make_user(username: str, role: str, region_code: str | None, **extra) -> User:
     return User.objects.create(
         username=username, role=role, region=Region.objects.get(code=region_code) if region_code else None,
-        password=_PASSWORD_HASH[0], full_name=extra.pop("full_name", username), **extra,
+        password=shared_password_hash(), full_name=extra.pop("full_name", username), **extra,
     )
 
 

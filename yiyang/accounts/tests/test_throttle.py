@@ -34,7 +34,10 @@ def api_token(ip: str, username: str, password: str):
 
 @pytest.fixture(autouse=True)
 def cheap_hashes(settings):
-    # Dozens of password checks: a cheap hasher first (Argon2 is tested elsewhere).
+    """Dozens of password checks: a cheap hasher first for the failures (Argon2 is tested
+    elsewhere). The factories' shared hash is made first, with the project's hashers, so
+    that no user of a later test gets a hash those hashers cannot read."""
+    factories.shared_password_hash()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
