@@ -4,14 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres system-deps clean
+.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres system-deps clean
 
-$(BIN)/yiyang: pyproject.toml
+# The whole dependency tree comes from the lock, every file checked against its hash
+# (requirements.lock: pip-compile --generate-hashes of pyproject.toml, dev extra included);
+# then Yiyang itself, with the locked setuptools and nothing fetched. Update: docs/architecture.md §9.
+$(BIN)/yiyang: pyproject.toml requirements.lock requirements-build.lock
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Yiyang needs Python >= 3.11")'
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-build.lock -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
+
+# Re-resolve the lock after changing a pin in pyproject.toml (needs network to PyPI; pip-tools
+# is a developer's tool, installed here only, not part of the tree).
+lock: $(BIN)/yiyang
+	$(BIN)/pip install --quiet pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --strip-extras \
+		--no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 install: $(BIN)/yiyang
 	$(BIN)/yiyang migrate --no-input
