@@ -207,8 +207,8 @@ def add_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
             codes = {400, 422}
             if op.get("security"):
                 codes |= {401, 403}
-            if "{" in path:
-                codes.add(404)
+            if "{" in path or op.get("security"):
+                codes.add(404)  # a record named in the path, the query or the body may not exist
             if method in ("post", "patch", "put", "delete") and op.get("security"):
                 codes.add(409)
             if path.endswith("/auth/token"):
