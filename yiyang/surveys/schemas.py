@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
-from yiyang.core.apierrors import InputSchema
+from yiyang.core.apierrors import InputSchema, IsoDate
 
 
 class NeedTagRead(Schema):
@@ -50,7 +50,7 @@ class QuestionnaireRead(Schema):
 class SurveyCreate(InputSchema):
     answers: dict[Annotated[str, Field(max_length=40)], Any] = Field(max_length=200, description=(
         "问题代码 → 回答：单选为选项代码，多选为选项代码列表，是否题为 true/false（或 \"yes\"/\"no\"），文字题为字符串"))
-    surveyed_on: dt.date = Field(description="调查日期 YYYY-MM-DD，不晚于今天")
+    surveyed_on: IsoDate = Field(description="调查日期 YYYY-MM-DD，不晚于今天")
     questionnaire_version: int | None = Field(
         None, description="回答的问卷版本；省略时为当前发布的版本（已停用的旧版本仍可提交）")
 
