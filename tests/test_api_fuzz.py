@@ -39,9 +39,8 @@ def test_the_live_api_survives_a_bounded_schemathesis_run(live_server, tmp_path)
          "--checks", CHECKS, "--max-examples", "8", "--max-time", "45", "--seed", "7", "--workers", "1",
          "--exclude-path-regex", EXCLUDED, "--header", f"Authorization: Bearer {token}",
          "--request-timeout", "20", "--no-color", "--suppress-health-check", "all",
-         "--report", "junit", "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=240,
+         "--generation-database", "none", "--report", "junit", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=240, cwd=tmp_path,  # its cache stays out of the checkout
     )
-    print(run.stdout[-6000:])
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     assert "operations" in run.stdout.lower() or "passed" in run.stdout.lower(), run.stdout[-2000:]
