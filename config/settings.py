@@ -230,4 +230,7 @@ YIYANG: dict[str, Any] = {
     "TASK_MAX_ATTEMPTS": int(os.environ.get("YIYANG_TASK_MAX_ATTEMPTS", "5")),
     "TASK_RETRY_BASE_SECONDS": int(os.environ.get("YIYANG_TASK_RETRY_BASE_SECONDS", "30")),
     "TASK_LEASE_SECONDS": int(os.environ.get("YIYANG_TASK_LEASE_SECONDS", "3600")),
+    # The import page's largest file (MB): about 400,000 rows of CSV. Larger lists go
+    # through `yiyang import elders` on the server (docs/import.md).
+    "IMPORT_MAX_UPLOAD_MB": int(os.environ.get("YIYANG_IMPORT_MAX_UPLOAD_MB", "50")),
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,8 @@ class ImportReport:
 
 def _cell(value: Any, column: str) -> str:
     if value.__class__ is str:  # every CSV cell, most Excel ones
+        if len(value) > MAX_CELL_CHARS:
+            raise IdentifierError(f"单元格内容过长（{len(value):,}字），超出该列允许的长度")
         return value.strip()
     if value is None:
         return ""
@@ -100,20 +103,67 @@ def _cell(value: Any, column: str) -> str:
     return str(value).strip()
 
 
+# Limits checked while reading, so that a hostile or broken file costs a sentence, not the
+# server's memory. A real list stays far below every one of them.
+MAX_ROWS = 1_048_576  # Excel's own rows per sheet
+MAX_COLUMNS = 1_000  # a bureau's widest sheet has a few dozen
+MAX_CELL_CHARS = 2_000  # a read column's cell (the longest field, 居住地址, allows 200)
+# An .xlsx is a zip of XML. Real sheets expand about 10×; a "zip bomb" (600 KB holding one
+# 600 MB cell) expands 1000×. zipfile never hands out more than a member's declared size,
+# so checking the declared sizes first bounds what openpyxl will ever read.
+XLSX_MAX_EXPANSION = 100
+XLSX_EXPANSION_ALLOWANCE = 20 * 1024 * 1024  # styles, themes: a tiny file may expand more
+XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+
+MSG_XLSX_BROKEN = "该文件不是有效的Excel（.xlsx）文件，可能已损坏或设置了打开密码；请在Excel中打开后另存为 .xlsx 再上传"
+MSG_XLSX_TOO_BIG = ("Excel文件解压后过大（可能含有超长的单元格或大量无关内容），无法读取；"
+                    "请只保留老年人名单，另存为新的 .xlsx 后再上传")
+MSG_XLSX_NO_SHEET = "Excel文件中没有工作表"
+
+
+def _xlsx_check(data: bytes) -> None:
+    """Refuse a broken or bomb-like .xlsx before openpyxl parses a byte of it."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise ApplicationError(MSG_XLSX_BROKEN, code="bad_file") from exc
+    total = sum(i.file_size for i in infos)
+    if total > min(XLSX_MAX_UNCOMPRESSED, len(data) * XLSX_MAX_EXPANSION + XLSX_EXPANSION_ALLOWANCE):
+        raise ApplicationError(MSG_XLSX_TOO_BIG, code="file_too_large")
+
+
 def read_table(data: bytes, file_name: str) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (spreadsheet row number, cells) with the header as row 1."""
+    """Yield (spreadsheet row number, cells) with the header as row 1.
+
+    Every way a file can be unreadable ends in an ``ApplicationError`` with one Chinese
+    sentence — raised before the first row or in the middle of the file."""
     suffix = Path(file_name).suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
+        _xlsx_check(data)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:
-            raise ApplicationError(f"无法读取Excel文件：{exc}", code="bad_file") from exc
-        ws = wb.worksheets[0]
-        for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield n, list(row)
-        wb.close()
+            ws = wb.worksheets[0]
+        except IndexError as exc:
+            raise ApplicationError(MSG_XLSX_NO_SHEET, code="bad_file") from exc
+        except Exception as exc:  # openpyxl raises whatever its XML and zip readers raise
+            raise ApplicationError(MSG_XLSX_BROKEN, code="bad_file") from exc
+        n = 0
+        try:
+            for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                if n > MAX_ROWS or len(row) > MAX_COLUMNS:
+                    _too_big(n, len(row))
+                yield n, list(row)
+        except ApplicationError:
+            raise
+        except Exception as exc:  # a sheet cut short, a bad CRC, a malformed cell
+            raise ApplicationError(
+                f"Excel文件从第{n + 1}行起无法读取（文件不完整或已损坏），请在Excel中打开并重新保存后再上传",
+                code="bad_file",
+            ) from exc
+        finally:
+            wb.close()
     elif suffix in (".csv", ".txt"):
         try:
             text = data.decode("utf-8-sig")
@@ -123,12 +173,35 @@ def read_table(data: bytes, file_name: str) -> Iterator[tuple[int, list[Any]]]:
                 text = data.decode("gb18030")
             except UnicodeDecodeError as exc:
                 raise ApplicationError("无法识别CSV文件的编码，请另存为UTF-8或GBK编码", code="bad_file") from exc
-        for n, row in enumerate(csv.reader(_lines(text)), start=1):
-            yield n, row
+        reader = csv.reader(_lines(text))
+        n = 0
+        try:
+            for n, row in enumerate(reader, start=1):
+                if n > MAX_ROWS or len(row) > MAX_COLUMNS:
+                    _too_big(n, len(row))
+                yield n, row
+        except csv.Error as exc:
+            # The csv module refuses a cell over csv.field_size_limit() (131,072 characters):
+            # nothing a list of elders holds. Its limit stays as it is: it is process-wide.
+            line = n + 1  # the record being read: Excel's row number, even across multi-line cells
+            if "field larger than field limit" in str(exc):
+                raise ApplicationError(
+                    f"CSV文件第{line}行有一个超过{csv.field_size_limit():,}个字符的单元格（可能是缺少右引号），无法读取",
+                    code="bad_file",
+                ) from exc
+            raise ApplicationError(
+                f"CSV文件第{line}行格式有误（例如引号不成对或含有不可见的空字符），无法读取", code="bad_file"
+            ) from exc
     elif suffix == ".xls":
         raise ApplicationError("不支持旧版 .xls 文件，请在Excel中另存为 .xlsx 或 CSV", code="bad_file")
     else:
         raise ApplicationError("只支持 .xlsx 或 .csv 文件", code="bad_file")
+
+
+def _too_big(n: int, columns: int) -> None:
+    if n > MAX_ROWS:
+        raise ApplicationError(f"文件超过{MAX_ROWS:,}行，请拆分为几个文件分别导入", code="file_too_large")
+    raise ApplicationError(f"第{n}行有{columns:,}列，超过{MAX_COLUMNS:,}列，不像是老年人名单，请删去多余的列", code="bad_file")
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -196,7 +269,6 @@ def elders_import(
     # Hoisted out of the per-row loop (a million rows: every attribute lookup counts).
     columns = list(index.items())
     fields = [(c, f) for c, f in FIELD_OF_COLUMN.items() if c in index]
-    has_id_column = "身份证号" in index
     add, seen_get, keep = report.add, seen.get, prepared.append
     blind_index = pii.blind_index
 
@@ -217,11 +289,11 @@ def elders_import(
                 add(n, column, str(exc))
                 raw[column] = None
                 row_ok = False
-        values = {f: raw[c] or "" for c, f in fields}
-        id_lost = has_id_column and raw["身份证号"] is None
-        if id_lost:
-            values.pop("id_number", None)
-        clean, errors = clean_elder_fields(values, lookups, partial=raw.get("身份证号") is None)
+        if row_ok:
+            values = {f: raw[c] or "" for c, f in fields}
+        else:  # a cell that could not be read is reported once, not validated again
+            values = {f: raw[c] for c, f in fields if raw[c] is not None}
+        clean, errors = clean_elder_fields(values, lookups, partial=not row_ok)
         if errors:
             for f, messages in errors.items():
                 for m in messages:

@@ -9,11 +9,13 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from yiyang.core import access, pii
@@ -286,12 +288,54 @@ def _upload_dir() -> Path:
     return path
 
 
-@login_required
+class _UploadLimit(FileUploadHandler):
+    """Stops reading an upload once it passes the page's limit, instead of spooling any size
+    to disk first; the view then answers with one sentence."""
+
+    def __init__(self, limit: int, request: HttpRequest | None = None):
+        super().__init__(request)
+        self.limit, self.received, self.exceeded = limit, 0, False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
+        # Decided here from the declared length; the parser only stops at the first chunk.
+        self.exceeded = content_length > self.limit + 64 * 1024  # the form's other fields are small
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.exceeded or self.received > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def import_max_bytes() -> int:
+    return int(settings.YIYANG["IMPORT_MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+@csrf_exempt  # checked by csrf_protect below, after the upload handler is in place
 def elder_import(request: HttpRequest) -> HttpResponse:
+    limit = _UploadLimit(import_max_bytes(), request)
+    request.upload_handlers.insert(0, limit)
+    return _elder_import(request, limit)
+
+
+@csrf_protect
+@login_required
+def _elder_import(request: HttpRequest, limit: _UploadLimit) -> HttpResponse:
     """Upload → dry-run report → confirm. The file waits under var/imports/ between the
     two steps; the confirm step validates again (all or nothing) before writing."""
     if not access.has_capability(request.user, elder_access.ELDER_IMPORT):
         return forbidden(request, ForbiddenError())
+    if request.method == "POST" and (_over(request, limit) or limit.exceeded):
+        form = ImportForm(data={})
+        form.errors.clear()
+        form.add_error("file", gettext("文件超过 %(mb)s MB，请拆分成几个文件上传（或由运维人员在服务器上用命令行导入）")
+                       % {"mb": settings.YIYANG["IMPORT_MAX_UPLOAD_MB"]})
+        return render(request, "elders/import.html", {"form": form, "columns": COLUMNS, "required": REQUIRED},
+                      status=400)
     form = ImportForm(request.POST or None, request.FILES or None)
     report = token = None
     if request.method == "POST" and request.POST.get("token"):
@@ -331,3 +375,8 @@ def elder_import(request: HttpRequest) -> HttpResponse:
                 (_upload_dir() / f"{token}__{name}").write_bytes(pii.encrypt_bytes(data, UPLOAD_CTX))
     return render(request, "elders/import.html", {"form": form, "report": report, "token": token,
                                                   "columns": COLUMNS, "required": REQUIRED})
+
+
+def _over(request: HttpRequest, limit: _UploadLimit) -> bool:
+    upload = request.FILES.get("file")  # reading FILES runs the upload handlers
+    return upload is not None and upload.size > limit.limit
