@@ -379,4 +379,4 @@ def _elder_import(request: HttpRequest, limit: _UploadLimit) -> HttpResponse:
 
 def _over(request: HttpRequest, limit: _UploadLimit) -> bool:
     upload = request.FILES.get("file")  # reading FILES runs the upload handlers
-    return upload is not None and upload.size > limit.limit
+    return upload is not None and (upload.size or 0) > limit.limit
