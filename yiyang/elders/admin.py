@@ -4,13 +4,22 @@ changes go through the elder pages (services, events, access log)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.elders.models import Category, Consent, Elder, EmergencyContact, ImportBatch
+from yiyang.elders.models import Category, CategoryAlias, Consent, Elder, EmergencyContact, ImportBatch
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "derived", "sort_order"]
     list_editable = ["sort_order"]
+
+
+@admin.register(CategoryAlias)
+class CategoryAliasAdmin(admin.ModelAdmin):
+    """The words the importer, the form and the API take in 人员类别 besides the names."""
+
+    list_display = ["word", "category", "living_situation", "note"]
+    list_filter = ["category", "living_situation"]
+    search_fields = ["word", "note"]
 
 
 class ContactInline(admin.TabularInline):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,9 +30,28 @@ from yiyang.elders import access as elder_access
 from yiyang.elders import events
 from yiyang.elders.models import Elder, ElderCategory, EmergencyContact, ImportBatch
 from yiyang.elders.validation import Lookups, clean_elder_fields
+from yiyang.regions.models import Region
 
 COLUMNS = ["姓名", "身份证号", "联系电话", "社区代码", "居住地址", "居住情况", "人员类别", "紧急联系人", "紧急联系人电话"]
 REQUIRED = ["姓名", "身份证号", "社区代码"]
+COMMUNITY = "所属社区"  # a community's name (or its code): instead of, or beside, 社区代码
+# The headers bureaus write, each meaning one of the columns above (or 所属社区). Compared
+# after removing spaces, "*" and "（必填）". Two headers meaning the same column are an error.
+HEADER_ALIASES = {
+    "姓名": ["老人姓名", "老年人姓名", "名字"],
+    "身份证号": ["身份证号码", "公民身份号码", "身份证", "身份证件号码", "证件号码", "证件号"],
+    "联系电话": ["手机", "手机号", "手机号码", "电话", "电话号码", "联系方式", "本人电话", "联系电话（手机）"],
+    "社区代码": ["社区编码", "区划代码", "统计用区划代码", "社区代码（12位）", "社区区划代码"],
+    COMMUNITY: ["社区", "社区名称", "社区（居委会）", "居委会", "所属居委会", "社区居委会"],
+    "居住地址": ["地址", "住址", "家庭住址", "现住址", "居住住址", "现居住地址", "家庭地址"],
+    "居住情况": ["居住状况", "居住状态", "居住方式"],
+    "人员类别": ["类别", "人员类型", "老人类别", "对象类别", "特殊类别"],
+    "紧急联系人": ["联系人", "紧急联系人姓名", "联系人姓名", "监护人", "监护人姓名"],
+    "紧急联系人电话": ["联系人电话", "紧急联系电话", "紧急联系人手机", "监护人电话", "家属电话"],
+}
+_COLUMN_ORDER = {c: i for i, c in enumerate(COLUMNS)} | {COMMUNITY: 3}
+_HEADER_OF = {alias: canonical for canonical, aliases in HEADER_ALIASES.items() for alias in [canonical, *aliases]}
+_HEADER_NOISE = re.compile(r"[\s\u3000*＊]|[（(]必填[）)]")
 FIELD_OF_COLUMN = {
     "姓名": "name", "身份证号": "id_number", "联系电话": "phone", "社区代码": "region_code",
     "居住地址": "address", "居住情况": "living_situation", "人员类别": "categories",
@@ -254,15 +274,17 @@ def elders_import(
     if header_row is None:
         report.add(1, "", "文件是空的")
         return report
-    header = [str(h or "").strip() for h in header_row[1]]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        report.add(1, "", f"缺少必填列：{'、'.join(missing)}（表头应为：{','.join(COLUMNS)}）")
+    index = _read_header(header_row[1], report)
+    if index is None:
         return report
-    index = {c: header.index(c) for c in COLUMNS if c in header}
     prefix = access.jurisdiction_prefix(actor) if actor is not None else ""
     if prefix is None:
         prefix = "\x00"  # an account without a node may import nowhere
+    community_col = index.pop(COMMUNITY, None)
+    by_name = _communities_by_name(lookups, prefix) if community_col is not None else {}
+    has_code_col = "社区代码" in index
+    if not has_code_col:
+        index["社区代码"] = community_col  # type: ignore[assignment]  # read as a name or a code below
     now = timezone.now()
     seen: dict[str, int] = {}
     prepared: list[_Prepared] = []
@@ -271,6 +293,8 @@ def elders_import(
     fields = [(c, f) for c, f in FIELD_OF_COLUMN.items() if c in index]
     add, seen_get, keep = report.add, seen.get, prepared.append
     blind_index = pii.blind_index
+    region_column = "社区代码" if has_code_col else COMMUNITY
+    column_of_field = COLUMN_OF_FIELD | {"region_code": region_column}
 
     for n, cells in table:
         for c in cells:
@@ -293,15 +317,21 @@ def elders_import(
             values = {f: raw[c] or "" for c, f in fields}
         else:  # a cell that could not be read is reported once, not validated again
             values = {f: raw[c] for c, f in fields if raw[c] is not None}
+        if community_col is not None:
+            message = _community_cell(values, cells, community_col, has_code_col, by_name)
+            if message:
+                add(n, COMMUNITY, message)
+                values.pop("region_code", None)
+                row_ok = False
         clean, errors = clean_elder_fields(values, lookups, partial=not row_ok)
         if errors:
             for f, messages in errors.items():
                 for m in messages:
-                    add(n, COLUMN_OF_FIELD.get(f, f), m)
+                    add(n, column_of_field.get(f, f), m)
             row_ok = False
         region = clean.region
         if region is not None and not region.code.startswith(prefix):
-            add(n, "社区代码", "该社区不在您的管辖范围内")
+            add(n, region_column, "该社区不在您的管辖范围内")
             row_ok = False
         contact_name = raw.get("紧急联系人") or ""
         contact_phone = raw.get("紧急联系人电话") or ""
@@ -342,7 +372,7 @@ def elders_import(
     if seen:
         for b in _registered_bidx(list(seen)):
             report.add(seen[b], "身份证号", "该身份证号已登记，请勿重复建档")
-    report.errors.sort(key=lambda e: (e.row, COLUMNS.index(e.column) if e.column in COLUMNS else -1))
+    report.errors.sort(key=lambda e: (e.row, _COLUMN_ORDER.get(e.column, -1)))
     report.valid = report.rows - len(report.error_rows - {1})
     if report.rows == 0:
         report.add(2, "", "文件中没有数据行")
@@ -350,6 +380,89 @@ def elders_import(
         return report
     _write(report, prepared, actor=actor, now=now, source=source)
     return report
+
+
+def _read_header(cells: list[Any], report: ImportReport) -> dict[str, int] | None:
+    """Column → index by header name, bureaus' variants included. ``None`` (with the problem
+    in ``report``) when a required column is missing or a column is given twice."""
+    index: dict[str, int] = {}
+    written: dict[str, str] = {}
+    problems = []
+    for i, h in enumerate(cells):
+        text = str(h or "").strip()
+        canonical = _HEADER_OF.get(_HEADER_NOISE.sub("", text))
+        if canonical is None:
+            continue  # a column the importer does not read (序号, 性别, 备注…)
+        if canonical in index:
+            first = index[canonical]
+            problems.append(f"“{written[canonical]}”（{_letter(first)}列）和“{text}”（{_letter(i)}列）是同一列，"
+                            f"请删去其中一列")
+            continue
+        index[canonical], written[canonical] = i, text
+    missing = [c for c in REQUIRED if c not in index and not (c == "社区代码" and COMMUNITY in index)]
+    if missing:
+        names = "、".join("社区代码（或所属社区）" if c == "社区代码" else c for c in missing)
+        problems.append(f"缺少必填列：{names}（表头应为：{','.join(COLUMNS)}）")
+    for p in problems:
+        report.add(1, "", p)
+    return None if problems else index
+
+
+def _letter(i: int) -> str:
+    """0 → A, 26 → AA: the column letters Excel shows."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+_COMMUNITY_SUFFIX = re.compile(r"(社区居民委员会|社区居委会|居民委员会|居委会|社区)$")
+
+
+def _communities_by_name(lookups: Lookups, prefix: str) -> dict[str, list[Region]]:
+    """The names a clerk may write for a community of the importer's jurisdiction: its name,
+    without 社区/居委会, and either after the street's name (梅林街道梅京社区)."""
+    streets = dict(Region.objects.filter(level=Region.Level.STREET).values_list("code", "name"))
+    names: dict[str, list[Region]] = {}
+    for code, r in lookups.communities.items():
+        if not code.startswith(prefix):
+            continue
+        short = _COMMUNITY_SUFFIX.sub("", r.name)
+        keys = {r.name, short} if short else {r.name}
+        street = streets.get(str(r.parent_id), "")
+        keys |= {street + k for k in keys} if street else set()
+        for k in keys:
+            names.setdefault(k, []).append(r)
+    return names
+
+
+def _community_cell(
+    values: dict[str, Any], cells: list[Any], col: int, has_code_col: bool, by_name: dict[str, list[Region]],
+) -> str:
+    """Put the community named in 所属社区 into ``values["region_code"]``; the problem, if any."""
+    if has_code_col:  # both given: the code decides, a name that says otherwise is an error
+        cell = cells[col] if col < len(cells) else None
+        name = re.sub(r"\s", "", str(cell)) if cell is not None else ""
+        code = values.get("region_code") or ""
+        if not name or name == code:
+            return ""
+        found = by_name.get(name, [])
+        if len(found) == 1 and code and found[0].code != code:
+            return f"“{name}”与社区代码 {code} 不是同一个社区"
+        return ""
+    value = re.sub(r"\s", "", values.get("region_code") or "")
+    if not value or (len(value) == 12 and value.isdigit()):
+        return ""  # empty (required: said by the field's rule) or a code
+    found = by_name.get(value, [])
+    if len(found) == 1:
+        values["region_code"] = found[0].code
+        return ""
+    if not found:
+        return f"“{value}”不是您管辖范围内的社区名称（可以填写社区名称或12位社区代码）"
+    streets = "、".join(sorted({str(r.parent) for r in found}))
+    return f"您管辖范围内有{len(found)}个社区叫“{value}”（{streets}），请写成“街道名+社区名”或填写12位社区代码"
 
 
 def _registered_bidx(keys: list[str], chunk: int = 5000) -> Iterator[str]:

@@ -50,6 +50,35 @@ class Category(models.Model):
         return self.name
 
 
+class CategoryAlias(models.Model):
+    """A word clerks write in 人员类别 (五保, 低保户, 失独, 独居老人…) and what it means: a
+    category, or a living situation (居住情况). Data an administrator edits in the admin;
+    migration 0003 ships the common ones."""
+
+    word = models.CharField(_("写法"), max_length=40, unique=True)
+    category = models.ForeignKey(Category, verbose_name=_("人员类别"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="aliases")
+    living_situation = models.CharField(_("居住情况"), max_length=20, choices=LivingSituation.choices, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("人员类别写法")
+        verbose_name_plural = _("人员类别写法")
+        ordering = ["category__sort_order", "living_situation", "word"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(category__isnull=False, living_situation="")
+                           | models.Q(category__isnull=True) & ~models.Q(living_situation="")),
+                name="categoryalias_one_meaning",
+                violation_error_message=_("请在“人员类别”和“居住情况”中选且只选一个"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        meaning = self.category.name if self.category_id else self.get_living_situation_display()
+        return f"{self.word} → {meaning}"
+
+
 ADVANCED_AGE = "advanced_age"  # 高龄: 80+, from the ID's birth date
 ADVANCED_AGE_YEARS = 80
 ADVANCED_AGE_NAME = "高龄"

@@ -143,7 +143,7 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
     nulls = [f for f, v in data.items() if v is None]
     if nulls:
         raise FieldErrors({f: [NULL_MESSAGE] for f in nulls})
-    clean, errors = clean_elder_fields(data, Lookups.load(), partial=True)
+    clean, errors = clean_elder_fields(data, Lookups.load(), partial=True, birth_date=elder.birth_date)
     _check_region(actor, clean, errors, elder_access.ELDER_UPDATE)
     bidx = _check_duplicate(actor, clean, errors, exclude_pk=elder.pk) if "id_number" in data else None
     if errors:
@@ -180,7 +180,7 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         elder.region = clean.region
         update_fields.append("region")
     for f in ("living_situation", "hukou_local", "notes"):
-        if f in data:
+        if f in data or (f == "living_situation" and clean.living_from_categories):
             if getattr(clean, f) != getattr(elder, f):
                 # The timeline shows words a person reads, not stored codes.
                 changes[FIELD_LABELS[f]] = {"from": _shown(f, getattr(elder, f)), "to": _shown(f, getattr(clean, f))}

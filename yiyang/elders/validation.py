@@ -22,7 +22,12 @@ from yiyang.core.identifiers import (
     parse_id_number,
 )
 from yiyang.core.text import LINE_MAX, NOTE_MAX, clip, too_long
-from yiyang.elders.models import Category, LivingSituation
+from yiyang.elders.models import (
+    ADVANCED_AGE_YEARS,
+    Category,
+    CategoryAlias,
+    LivingSituation,
+)
 from yiyang.regions.models import Region
 
 FIELD_LABELS = {
@@ -48,17 +53,33 @@ class Lookups:
     """Reference data loaded once per batch (the importer validates a million rows with one)."""
 
     communities: dict[str, Region]
-    categories_by_key: dict[str, Category]
+    # A word of 人员类别 → a Category, or a living-situation code (独居 → "alone"): the
+    # categories' codes and names, the living situations' names, and the admin's aliases.
+    categories_by_key: dict[str, Category | str]
     today: dt.date = field(default_factory=timezone.localdate)
+    accepted_words: str = ""  # for the message on an unknown word
 
     @classmethod
     def load(cls) -> Lookups:
         communities = {r.code: r for r in Region.objects.filter(level=Region.Level.COMMUNITY, active=True)}
-        by_key: dict[str, Category] = {}
-        for c in Category.objects.filter(derived=False):
+        by_key: dict[str, Category | str] = {}
+        names: list[str] = []
+        for c in Category.objects.all():
             by_key[c.code] = c
             by_key[c.name] = c
-        return cls(communities=communities, categories_by_key=by_key)
+            names.append(c.name)
+        living_names = [str(c.label) for c in LivingSituation if c != LivingSituation.OTHER]
+        for c in LivingSituation:
+            if c != LivingSituation.OTHER:
+                by_key[str(c.label)] = c.value
+        aliases: list[str] = []
+        for a in CategoryAlias.objects.select_related("category"):
+            by_key.setdefault(a.word, a.category if a.category_id else a.living_situation)
+            aliases.append(a.word)
+        accepted = f"可填：{'、'.join(names)}；居住情况：{'、'.join(living_names)}"
+        if aliases:
+            accepted += f"；常见写法：{'、'.join(aliases)}"
+        return cls(communities=communities, categories_by_key=by_key, accepted_words=accepted)
 
 
 _LIVING = {c.value: c.value for c in LivingSituation} | {str(c.label): c.value for c in LivingSituation}
@@ -74,23 +95,78 @@ def parse_living_situation(raw: str) -> str:
     return _LIVING[value]
 
 
-def parse_categories(raw: Any, lookups: Lookups) -> list[Category]:
+@dataclass
+class CategoryWords:
+    """What the words of 人员类别 say: categories, living situations (独居…), 高龄."""
+
+    categories: list[Category] = field(default_factory=list)
+    living: dict[str, str] = field(default_factory=dict)  # living-situation code → the word written
+    advanced_age_word: str = ""  # the word that claimed 高龄 (checked against the ID's age)
+    unknown: list[str] = field(default_factory=list)
+
+
+def parse_category_words(raw: Any, lookups: Lookups) -> CategoryWords:
+    words = CategoryWords()
     if raw is None or raw == "":
-        return []
+        return words
     parts = raw if isinstance(raw, list | tuple) else _CATEGORY_SPLIT.split(str(raw))
-    result: list[Category] = []
-    unknown = []
+    get = lookups.categories_by_key.get
     for part in (str(p).strip() for p in parts):
         if not part:
             continue
-        cat = lookups.categories_by_key.get(part)
-        if cat is None:
-            unknown.append(part)
-        elif cat not in result:
-            result.append(cat)
-    if unknown:
-        raise IdentifierError(f"未知的人员类别：{clip('、'.join(unknown), ECHO_MAX * 3)}")
-    return result
+        meaning = get(part)
+        if meaning is None:
+            words.unknown.append(part)
+        elif meaning.__class__ is str:
+            words.living.setdefault(meaning, part)  # type: ignore[arg-type]
+        elif meaning.derived:  # type: ignore[union-attr]
+            words.advanced_age_word = part
+        elif meaning not in words.categories:
+            words.categories.append(meaning)  # type: ignore[arg-type]
+    return words
+
+
+def parse_categories(raw: Any, lookups: Lookups) -> list[Category]:
+    """Only the categories (an unknown word is an error); see ``parse_category_words``."""
+    words = parse_category_words(raw, lookups)
+    if words.unknown:
+        raise IdentifierError(f"未知的人员类别：{clip('、'.join(words.unknown), ECHO_MAX * 3)}（{lookups.accepted_words}）")
+    return words.categories
+
+
+def _age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _check_category_words(
+    words: CategoryWords, clean: CleanElder, raw_living: Any, birth_date: dt.date | None, lookups: Lookups,
+    errors: dict[str, list[str]],
+) -> None:
+    """高龄 against the age from the ID number; living words against the 居住情况 field."""
+    messages = errors.setdefault("categories", [])
+    if words.unknown:
+        messages.append(f"未知的人员类别：{clip('、'.join(words.unknown), ECHO_MAX * 3)}（{lookups.accepted_words}）")
+    if words.advanced_age_word and birth_date is not None:
+        age = _age_on(birth_date, lookups.today)
+        if age < ADVANCED_AGE_YEARS:
+            messages.append(
+                f"填写了“{words.advanced_age_word}”，但按身份证号该老人{birth_date.year}年{birth_date.month}月出生、"
+                f"现年{age}岁，不满{ADVANCED_AGE_YEARS}岁（高龄按身份证号自动判定，可不填）"
+            )
+    if words.living:
+        labels = {c.value: str(c.label) for c in LivingSituation}
+        if len(words.living) > 1:
+            messages.append(f"{'与'.join(f'“{w}”' for w in words.living.values())}是不同的居住情况，只能填一种")
+        else:
+            (code, word), = words.living.items()
+            given = str(raw_living or "").strip()
+            if given and clean.living_situation and clean.living_situation != code:
+                messages.append(f"“{word}”与居住情况“{labels[clean.living_situation]}”不一致")
+            elif not given:
+                clean.living_situation = code
+                clean.living_from_categories = True
+    if not messages:
+        errors.pop("categories")
 
 
 @dataclass
@@ -104,13 +180,15 @@ class CleanElder:
     categories: list[Category] = field(default_factory=list)
     hukou_local: bool = True
     notes: str = ""
+    living_from_categories: bool = False  # 居住情况 set by a word of 人员类别 (独居…)
 
 
 def clean_elder_fields(
-    raw: dict[str, Any], lookups: Lookups, *, partial: bool = False
+    raw: dict[str, Any], lookups: Lookups, *, partial: bool = False, birth_date: dt.date | None = None
 ) -> tuple[CleanElder, dict[str, list[str]]]:
     """Validate the fields present in ``raw``. With ``partial`` (an edit) absent fields
-    are left alone; otherwise 姓名, 身份证号 and 社区代码 are required."""
+    are left alone; otherwise 姓名, 身份证号 and 社区代码 are required. ``birth_date`` is the
+    elder's when an edit gives no ID number (a 高龄 word is checked against it)."""
     clean = CleanElder()
     errors: dict[str, list[str]] = {}
     get = raw.get  # a value of None counts as absent
@@ -157,11 +235,12 @@ def clean_elder_fields(
         except IdentifierError as exc:
             errors.setdefault("living_situation", []).append(str(exc))
     value = get("categories")
-    if value is not None:
-        try:
-            clean.categories = parse_categories(value, lookups)
-        except IdentifierError as exc:
-            errors.setdefault("categories", []).append(str(exc))
+    if value is not None and value != "":
+        words = parse_category_words(value, lookups)
+        clean.categories = words.categories
+        if words.unknown or words.living or words.advanced_age_word:
+            _check_category_words(words, clean, get("living_situation"),
+                                  clean.id.birth_date if clean.id is not None else birth_date, lookups, errors)
     value = get("hukou_local")
     if value is not None:
         clean.hukou_local = value if isinstance(value, bool) else str(value).strip() not in ("否", "0", "false", "False")
