@@ -58,6 +58,9 @@ FIELD_OF_COLUMN = {
 }
 COLUMN_OF_FIELD = {v: k for k, v in FIELD_OF_COLUMN.items()}
 MAX_REPORTED_ERRORS = 1000
+# The template's sample row (a valid number nobody has: born 1 January 1940 in 北京市东城区,
+# order 002): refused if a clerk leaves it in.
+SAMPLE_ID_NUMBER = "110101194001010020"
 
 ELDER_COLUMNS = [
     "id", "created_at", "updated_at", "version", "name", "id_number_enc", "id_number_bidx", "birth_date", "sex",
@@ -86,6 +89,7 @@ class ImportReport:
     committed: bool = False
     batch_id: int | None = None
     error_rows: set[int] = field(default_factory=set)
+    max_errors: int = MAX_REPORTED_ERRORS
 
     @property
     def ok(self) -> bool:
@@ -94,7 +98,7 @@ class ImportReport:
     def add(self, row: int, column: str, message: str) -> None:
         self.error_count += 1
         self.error_rows.add(row)
-        if len(self.errors) < MAX_REPORTED_ERRORS:
+        if len(self.errors) < self.max_errors:
             self.errors.append(RowError(row, column, message))
 
     def as_dict(self) -> dict[str, Any]:
@@ -259,7 +263,8 @@ class _Prepared:
 
 
 def elders_import(
-    *, actor: Any, data: bytes, file_name: str, dry_run: bool = False, source: str = "upload"
+    *, actor: Any, data: bytes, file_name: str, dry_run: bool = False, source: str = "upload",
+    max_errors: int = MAX_REPORTED_ERRORS,
 ) -> ImportReport:
     """Validate every row; if there is no error and not ``dry_run``, write them all.
 
@@ -267,7 +272,7 @@ def elders_import(
     """
     if actor is not None:
         access.require_capability(actor, elder_access.ELDER_IMPORT)
-    report = ImportReport(file_name=file_name)
+    report = ImportReport(file_name=file_name, max_errors=max_errors)
     lookups = Lookups.load()
     table = read_table(data, file_name)
     header_row = next(table, None)
@@ -352,7 +357,10 @@ def elders_import(
                 row_ok = False
         bidx = None
         idn = clean.id
-        if idn is not None:
+        if idn is not None and idn.value == SAMPLE_ID_NUMBER:
+            add(n, "身份证号", "这是模板中的示例行，请删除后再导入")
+            row_ok = False
+        elif idn is not None:
             bidx = blind_index(idn.value, "elder.id_number") or ""
             first = seen_get(bidx)
             if first is not None:
@@ -465,6 +473,15 @@ def _community_cell(
     return f"您管辖范围内有{len(found)}个社区叫“{value}”（{streets}），请写成“街道名+社区名”或填写12位社区代码"
 
 
+def _common_node(codes: set[str]) -> str:
+    """The narrowest region node (community, street, district, city, province) holding all ``codes``."""
+    for length in (12, 9, 6, 4, 2):
+        heads = {c[:length] for c in codes}
+        if len(heads) == 1:
+            return next(iter(heads)).ljust(12, "0")
+    return ""
+
+
 def _registered_bidx(keys: list[str], chunk: int = 5000) -> Iterator[str]:
     """Which of these ID-number blind indexes are already registered. Plain SQL on the
     unique index: the ORM's per-parameter work on a million keys costs seconds."""
@@ -486,7 +503,7 @@ def _registered_bidx(keys: list[str], chunk: int = 5000) -> Iterator[str]:
 def _write(report: ImportReport, prepared: list[_Prepared], *, actor: Any, now: Any, source: str) -> None:
     batch = ImportBatch.objects.create(
         file_name=report.file_name[:200], actor=actor if getattr(actor, "pk", None) else None,
-        rows=len(prepared), source=source,
+        rows=len(prepared), source=source, region_code=_common_node({p.region_code for p in prepared}),
     )
     actor_id = getattr(actor, "pk", None)
     # New keys in ascending order: the elder table's primary key and every index on an

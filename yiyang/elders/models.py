@@ -92,10 +92,14 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
     rows = models.PositiveIntegerField(_("行数"), default=0)
     source = models.CharField(_("方式"), max_length=20, default="upload")
+    # The narrowest node holding every community of the batch: who may find the batch later
+    # (the importer, and anyone whose jurisdiction contains it).
+    region_code = models.CharField(_("所属区域"), max_length=12, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("导入批次")
         verbose_name_plural = _("导入批次")
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.rows})"

@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from yiyang.core import pii
+from yiyang.core import access, pii
 from yiyang.core.identifiers import IdentifierError, normalize_phone, parse_id_number
 from yiyang.core.models import AccessLog, Event
 from yiyang.elders import access as elder_access
@@ -21,6 +21,7 @@ from yiyang.elders.models import (
     Category,
     Elder,
     ElderCategory,
+    ImportBatch,
 )
 from yiyang.regions.codes import normalize_code, prefix_of
 from yiyang.regions.selectors import region_subtree_q
@@ -36,6 +37,7 @@ class ElderFilters:
     living_situation: str = ""
     active: bool | None = True
     q: str = ""  # one search box: an ID number, a phone or a name
+    batch: int | None = None  # the import batch that registered them
 
 
 def _advanced_age_cutoff(today: dt.date) -> dt.date:
@@ -72,6 +74,8 @@ def elder_list_for(user: Any, filters: ElderFilters | None = None) -> QuerySet[E
         qs = qs.filter(phone_bidx=pii.blind_index(value, "elder.phone") or "-")
     if f.living_situation:
         qs = qs.filter(living_situation=f.living_situation)
+    if f.batch is not None:
+        qs = qs.filter(import_batch_id=f.batch)
     if f.category:
         cat = Category.objects.filter(code=f.category).first() or Category.objects.filter(name=f.category).first()
         if cat is None:
@@ -113,3 +117,13 @@ def elder_timeline(elder: Elder) -> QuerySet[Event]:
 
 def elder_access_log(elder: Elder) -> QuerySet[AccessLog]:
     return AccessLog.objects.filter(elder_id=elder.pk).select_related("actor").order_by("-at")
+
+
+def import_batches_for(user: Any) -> QuerySet[ImportBatch]:
+    """Import batches a user may find: their own, and those inside their jurisdiction."""
+    prefix = access.jurisdiction_prefix(user)
+    qs = ImportBatch.objects.all()
+    if prefix != "":  # "" sees everything (and Q() | Q(x) would be Q(x))
+        mine = Q(actor_id=getattr(user, "pk", None))
+        qs = qs.filter(mine | access.prefix_q(prefix, "region_code") if prefix is not None else mine)
+    return qs.select_related("actor").order_by("-created_at", "-id")

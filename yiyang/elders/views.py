@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,6 +38,7 @@ from yiyang.elders.forms import (
     community_choices,
     initial_from_elder,
 )
+from yiyang.elders.import_files import import_error_report_xlsx, import_template_xlsx
 from yiyang.elders.importing import COLUMNS, REQUIRED, elders_import
 from yiyang.elders.models import Category, LivingSituation
 from yiyang.elders.registry import elder_sections_html
@@ -337,21 +340,15 @@ def _elder_import(request: HttpRequest, limit: _UploadLimit) -> HttpResponse:
         return render(request, "elders/import.html", {"form": form, "columns": COLUMNS, "required": REQUIRED},
                       status=400)
     form = ImportForm(request.POST or None, request.FILES or None)
-    report = token = None
+    report = token = report_token = None
     if request.method == "POST" and request.POST.get("token"):
         token = request.POST["token"]
-        try:
-            uuid.UUID(token)
-        except ValueError:
-            raise Http404 from None
-        matches = list(_upload_dir().glob(f"{token}__*"))
-        if not matches:
+        staged = _staged(token, request.user)
+        if staged is None:
             messages.error(request, gettext("上传的文件已过期，请重新上传"))
             return redirect("elders:import")
-        path = matches[0]
-        file_name = path.name.split("__", 1)[1]
+        path, file_name, data = staged
         try:
-            data = pii.decrypt_bytes(path.read_bytes(), UPLOAD_CTX)
             report = elders_import(actor=request.user, data=data, file_name=file_name)
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -359,7 +356,8 @@ def _elder_import(request: HttpRequest, limit: _UploadLimit) -> HttpResponse:
         if report.committed:
             path.unlink(missing_ok=True)
             messages.success(request, gettext("导入成功：%(n)s 位老年人已建档") % {"n": report.valid})
-            return redirect(reverse("elders:list"))
+            return redirect("elders:import_batch", batch_id=report.batch_id)
+        report_token, token = token, None  # the file changed meanwhile (e.g. someone registered one of them)
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         name = Path(upload.name).name
@@ -369,12 +367,88 @@ def _elder_import(request: HttpRequest, limit: _UploadLimit) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error("file", exc.message)
         else:
+            # The waiting file holds ID numbers and phones: encrypted on disk like the database.
+            # Kept also when it has errors: the error report (.xlsx) is built from it.
+            staged_token = str(uuid.uuid4())
+            (_upload_dir() / f"{staged_token}__{request.user.pk}__{name}").write_bytes(
+                pii.encrypt_bytes(data, UPLOAD_CTX))
             if report.ok:
-                token = str(uuid.uuid4())
-                # The waiting file holds ID numbers and phones: encrypted on disk like the database.
-                (_upload_dir() / f"{token}__{name}").write_bytes(pii.encrypt_bytes(data, UPLOAD_CTX))
-    return render(request, "elders/import.html", {"form": form, "report": report, "token": token,
-                                                  "columns": COLUMNS, "required": REQUIRED})
+                token = staged_token
+            else:
+                report_token = staged_token
+    return render(request, "elders/import.html", {
+        "form": form, "report": report, "token": token, "report_token": report_token,
+        "columns": COLUMNS, "required": REQUIRED,
+        "batches": selectors.import_batches_for(request.user)[:5],
+        "max_mb": settings.YIYANG["IMPORT_MAX_UPLOAD_MB"],
+    })
+
+
+def _staged(token: str, user: Any) -> tuple[Path, str, bytes] | None:
+    """The upload waiting under ``token`` — only its uploader's: (path, file name, plain bytes)."""
+    try:
+        uuid.UUID(token)
+    except ValueError:
+        raise Http404 from None
+    matches = list(_upload_dir().glob(f"{token}__{user.pk}__*"))
+    if not matches:
+        return None
+    path = matches[0]
+    return path, path.name.split("__", 2)[2], pii.decrypt_bytes(path.read_bytes(), UPLOAD_CTX)
+
+
+def _xlsx_response(content: bytes, file_name: str) -> HttpResponse:
+    resp = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file_name)}"
+    return resp
+
+
+@login_required
+def elder_import_template(request: HttpRequest) -> HttpResponse:
+    if not access.has_capability(request.user, elder_access.ELDER_IMPORT):
+        return forbidden(request, ForbiddenError())
+    first = next(iter(community_choices(request.user)), None)
+    name = first[1].split(" ")[-1] if first else "梅京社区"
+    return _xlsx_response(import_template_xlsx(community_name=name), "老年人导入模板.xlsx")
+
+
+@login_required
+def elder_import_errors(request: HttpRequest, token: str) -> HttpResponse:
+    """The uploaded file with an added error column, to correct in Excel and upload again."""
+    if not access.has_capability(request.user, elder_access.ELDER_IMPORT):
+        return forbidden(request, ForbiddenError())
+    staged = _staged(token, request.user)
+    if staged is None:
+        raise Http404
+    _path, file_name, data = staged
+    try:
+        content, _count = import_error_report_xlsx(actor=request.user, data=data, file_name=file_name)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("elders:import")
+    return _xlsx_response(content, f"{Path(file_name).stem}-错误报告.xlsx")
+
+
+@login_required
+def import_batch_list(request: HttpRequest) -> HttpResponse:
+    if not access.has_capability(request.user, elder_access.ELDER_IMPORT):
+        return forbidden(request, ForbiddenError())
+    page = Paginator(selectors.import_batches_for(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "elders/import_batches.html", {"page": page})
+
+
+@login_required
+def import_batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+    if not access.has_capability(request.user, elder_access.ELDER_IMPORT):
+        return forbidden(request, ForbiddenError())
+    batch = selectors.import_batches_for(request.user).filter(pk=batch_id).first()
+    if batch is None:
+        raise Http404
+    qs = selectors.elder_list_for(request.user, selectors.ElderFilters(batch=batch.pk, active=None))
+    page = Paginator(qs, settings.YIYANG["PAGE_SIZE"]).get_page(request.GET.get("page"))
+    rows = [(e, selectors.elder_categories(e)) for e in page.object_list]
+    return render(request, "elders/import_batch.html", {"batch": batch, "page": page, "rows": rows,
+                                                        "shown": page.paginator.count})
 
 
 def _over(request: HttpRequest, limit: _UploadLimit) -> bool:
