@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
@@ -10,7 +11,7 @@ from pydantic import Field
 
 from yiyang.core import access
 from yiyang.core.events import event_label
-from yiyang.core.exceptions import ApplicationError
+from yiyang.core.exceptions import ApplicationError, NotFoundError
 from yiyang.core.paging import page_window
 from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
@@ -25,14 +26,22 @@ from yiyang.elders.schemas import (
     ElderUpdate,
     EventRead,
     RevealIn,
+    SuspectRead,
+    VerdictIn,
 )
 
 router = Router(tags=["老年人 elders"])
 MAX_PAGE_SIZE = 200
 
 
-def elder_read(elder: Elder) -> ElderRead:
+def elder_read(elder: Elder, user: Any = None) -> ElderRead:
+    """``user`` given (one archive, not a list): with its suspected duplicates."""
     cats = selectors.elder_categories(elder)
+    suspects = [
+        SuspectRead(id=s.elder.pk, name=s.elder.name, id_number=s.elder.id_number_masked, region_code=s.elder.region_id,
+                    region_name=s.elder.region.name, reasons=s.reasons)
+        for s in (selectors.elder_duplicate_suspects(user, elder) if user is not None and elder.active else [])
+    ]
     return ElderRead(
         id=elder.pk, name=elder.name, id_number=elder.id_number_masked, phone=elder.phone_masked,
         address=elder.address_masked, birth_date=elder.birth_date, sex=elder.sex, age=elder.age,
@@ -41,7 +50,7 @@ def elder_read(elder: Elder) -> ElderRead:
         living_situation=elder.living_situation, categories=[c for c, _ in cats],
         category_names=[n for _, n in cats], hukou_local=elder.hukou_local, active=elder.active,
         deactivation_reason=elder.deactivation_reason, version=elder.version,
-        created_at=elder.created_at, updated_at=elder.updated_at,
+        created_at=elder.created_at, updated_at=elder.updated_at, suspected_duplicates=suspects,
     )
 
 
@@ -94,12 +103,23 @@ def elder_create(request: HttpRequest, payload: ElderCreate):
     elder = services.elder_register(
         actor=request.user, data=data, contacts=[c.dict() for c in payload.contacts], source="api"
     )
-    return Status(201, elder_read(elder_access.access_elder(request.user, elder.pk)))
+    return Status(201, elder_read(elder_access.access_elder(request.user, elder.pk), request.user))
 
 
 @router.get("/{elder_id}", response=ElderRead, summary="老年人档案（脱敏）")
 def elder_detail(request: HttpRequest, elder_id: uuid.UUID):
-    return elder_read(elder_access.access_elder(request.user, elder_id))
+    return elder_read(elder_access.access_elder(request.user, elder_id), request.user)
+
+
+@router.post("/{elder_id}/duplicates/{other_id}", response=ElderRead, summary="核实疑似重复（判定一次，不再提示）")
+def elder_duplicate_verdict(request: HttpRequest, elder_id: uuid.UUID, other_id: uuid.UUID, payload: VerdictIn):
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
+    other = Elder.objects.filter(pk=other_id).first()
+    if other is None:
+        raise NotFoundError("没有这条待核实的疑似重复记录")
+    services.duplicate_verdict_record(actor=request.user, elder=elder, other=other, same=payload.same,
+                                      note=payload.note)
+    return elder_read(elder_access.access_elder(request.user, elder_id), request.user)
 
 
 @router.patch("/{elder_id}", response=ElderRead, summary="修改档案")

@@ -11,6 +11,7 @@ CONTACT_REMOVED = "elder.contact_removed"
 CONSENT_GRANTED = "elder.consent_granted"
 CONSENT_WITHDRAWN = "elder.consent_withdrawn"
 IMPORT_COMMITTED = "elders.import_committed"
+DUPLICATE_JUDGED = "elder.duplicate_judged"
 
 EVENT_TYPES = {
     REGISTERED: _("登记建档"),
@@ -22,4 +23,5 @@ EVENT_TYPES = {
     CONSENT_GRANTED: _("记录授权同意"),
     CONSENT_WITHDRAWN: _("撤回授权同意"),
     IMPORT_COMMITTED: _("批量导入"),
+    DUPLICATE_JUDGED: _("核实疑似重复"),
 }

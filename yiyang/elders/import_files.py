@@ -96,6 +96,8 @@ def import_error_report_xlsx(*, actor: Any, data: bytes, file_name: str) -> tupl
     by_row: dict[int, list[str]] = defaultdict(list)
     for e in report.errors:
         by_row[e.row].append(f"{e.column}：{e.message}" if e.column else e.message)
+    for w in report.warnings:
+        by_row[w.row].append(f"提示：{w.message}")
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("错误报告")

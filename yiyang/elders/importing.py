@@ -28,6 +28,7 @@ from yiyang.core.exceptions import ApplicationError
 from yiyang.core.identifiers import IdentifierError, normalize_person_name, normalize_phone
 from yiyang.elders import access as elder_access
 from yiyang.elders import events
+from yiyang.elders.duplicates import NAME_BIRTH_CTX, NAME_PHONE_CTX, REASON_NAME_BIRTH, REASON_NAME_PHONE
 from yiyang.elders.models import Elder, ElderCategory, EmergencyContact, ImportBatch
 from yiyang.elders.validation import Lookups, clean_elder_fields
 from yiyang.regions.models import Region
@@ -66,6 +67,7 @@ ELDER_COLUMNS = [
     "id", "created_at", "updated_at", "version", "name", "id_number_enc", "id_number_bidx", "birth_date", "sex",
     "phone_enc", "phone_bidx", "address_enc", "region_id", "hukou_local", "living_situation", "notes", "active",
     "deactivation_reason", "deactivated_at", "registered_by_id", "import_batch_id",
+    "match_name_birth_bidx", "match_name_phone_bidx",
 ]
 
 
@@ -90,6 +92,15 @@ class ImportReport:
     batch_id: int | None = None
     error_rows: set[int] = field(default_factory=set)
     max_errors: int = MAX_REPORTED_ERRORS
+    # Not errors: suspected duplicates (same street, same name and birth date or phone). The
+    # import goes ahead; each elder's page asks a person to judge the pair once.
+    warnings: list[RowError] = field(default_factory=list)
+    warning_count: int = 0
+
+    def warn(self, row: int, message: str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < self.max_errors:
+            self.warnings.append(RowError(row, "", message))
 
     @property
     def ok(self) -> bool:
@@ -106,6 +117,8 @@ class ImportReport:
             "file": self.file_name, "rows": self.rows, "valid": self.valid,
             "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in self.errors],
             "error_count": self.error_count, "committed": self.committed, "batch_id": self.batch_id,
+            "warnings": [{"row": w.row, "message": w.message} for w in self.warnings],
+            "warning_count": self.warning_count,
         }
 
 
@@ -260,6 +273,8 @@ class _Prepared:
     category_ids: list[int]
     contact_name: str
     contact_phone: str  # normalised; "" when the row has no contact
+    match_name_birth: str  # duplicates.match_keys
+    match_name_phone: str
 
 
 def elders_import(
@@ -292,6 +307,8 @@ def elders_import(
         index["社区代码"] = community_col  # type: ignore[assignment]  # read as a name or a code below
     now = timezone.now()
     seen: dict[str, int] = {}
+    match_seen: dict[str, int] = {}  # suspected-duplicate key → first row
+    match_get = match_seen.get
     prepared: list[_Prepared] = []
     # Hoisted out of the per-row loop (a million rows: every attribute lookup counts).
     columns = list(index.items())
@@ -368,18 +385,40 @@ def elders_import(
                 row_ok = False
             else:
                 seen[bidx] = n
-        if not row_ok or report.error_count:
-            continue  # once the file has an error, only validate: nothing will be written
+        if not row_ok:
+            continue
         assert idn is not None and region is not None and bidx is not None
+        # Suspected duplicates: the keys of duplicates.match_keys, written out (a million rows);
+        # the 18-digit ID's characters 7–14 are the birth date as YYYYMMDD.
+        head = f"{region.code[:9]}|{''.join(clean.name.split())}|"
+        key_birth = blind_index(head + idn.value[6:14], NAME_BIRTH_CTX) or ""
+        key_phone = (blind_index(head + clean.phone, NAME_PHONE_CTX) or "") if clean.phone else ""
+        first = match_get(key_birth)
+        if first is None:
+            match_seen[key_birth] = n
+            if key_phone:
+                first = match_get(key_phone)
+                if first is None:
+                    match_seen[key_phone] = n
+                else:
+                    report.warn(n, f"疑似重复：与第{first}行的老人{REASON_NAME_PHONE}，请核实身份证号是否填错")
+        else:
+            report.warn(n, f"疑似重复：与第{first}行的老人{REASON_NAME_BIRTH}，请核实身份证号是否填错")
+        if report.error_count:
+            continue  # once the file has an error, only validate: nothing will be written
         keep(_Prepared(
             n, clean.name, idn.value, bidx, idn.birth_date, idn.sex, clean.phone, clean.address, region.code,
             clean.living_situation, [c.pk for c in clean.categories], contact_name, contact_phone,
+            key_birth, key_phone,
         ))
 
     # Duplicates of elders already registered (anywhere: one person, one archive).
     if seen:
         for b in _registered_bidx(list(seen)):
             report.add(seen[b], "身份证号", "该身份证号已登记，请勿重复建档")
+    # Suspected duplicates of registered elders: a warning, judged on the elder's page later.
+    if match_seen:
+        _warn_registered_matches(report, match_seen, actor)
     report.errors.sort(key=lambda e: (e.row, _COLUMN_ORDER.get(e.column, -1)))
     report.valid = report.rows - len(report.error_rows - {1})
     if report.rows == 0:
@@ -473,6 +512,42 @@ def _community_cell(
     return f"您管辖范围内有{len(found)}个社区叫“{value}”（{streets}），请写成“街道名+社区名”或填写12位社区代码"
 
 
+def _warn_registered_matches(report: ImportReport, match_seen: dict[str, int], actor: Any, chunk: int = 5000) -> None:
+    """Warn about rows whose keys match an active registered elder. Where that elder lives is
+    said only inside the importer's jurisdiction."""
+    qn = connection.ops.quote_name
+    meta = Elder._meta
+    table = qn(meta.db_table)
+    id_enc, region, active = (qn(str(meta.get_field(f).column)) for f in ("id_number_enc", "region", "active"))
+    keys = list(match_seen)
+    found: dict[int, tuple[str, str, Any]] = {}
+    for field_name, reason in (("match_name_birth_bidx", REASON_NAME_BIRTH), ("match_name_phone_bidx", REASON_NAME_PHONE)):
+        column = qn(str(meta.get_field(field_name).column))
+        with connection.cursor() as cursor:
+            for start in range(0, len(keys), chunk):
+                part = keys[start:start + chunk]
+                cursor.execute(
+                    f"SELECT {column}, {region}, {id_enc} FROM {table} "  # noqa: S608
+                    f"WHERE {active} = %s AND {column} IN ({', '.join(['%s'] * len(part))})",
+                    [True, *part],
+                )
+                for key, code, enc in cursor.fetchall():
+                    found.setdefault(match_seen[key], (reason, code, enc))
+    if not found:
+        return
+    from yiyang.regions.models import Region
+
+    names = dict(Region.objects.filter(code__in={code for _r, code, _e in found.values()}).values_list("code", "name"))
+    for row, (reason, code, enc) in sorted(found.items()):
+        if actor is None or access.in_jurisdiction(actor, code):
+            masked = pii.mask_id_number(pii.decrypt(enc, "elder.id_number"))
+            who = f"已登记的老人（{names.get(code, code)}，身份证号 {masked}）"
+        else:
+            who = "本街道已登记的一位老人"
+        report.warn(row, f"疑似重复：与{who}{reason}，请核实身份证号是否填错；导入后可在档案页判定是否同一人")
+    report.warnings.sort(key=lambda w: w.row)
+
+
 def _common_node(codes: set[str]) -> str:
     """The narrowest region node (community, street, district, city, province) holding all ``codes``."""
     for length in (12, 9, 6, 4, 2):
@@ -519,7 +594,7 @@ def _write(report: ImportReport, prepared: list[_Prepared], *, actor: Any, now: 
                 i, now, now, 1, p.name, encrypt(p.id_number, "elder.id_number"), p.id_number_bidx, p.birth_date,
                 p.sex, encrypt(phone, "elder.phone"), blind_index(phone, "elder.phone") or "",
                 encrypt(p.address, "elder.address"), p.region_code, True, p.living_situation, "", True, "", None,
-                actor_id, batch_id,
+                actor_id, batch_id, p.match_name_birth, p.match_name_phone,
             )
 
     with bulk_load():

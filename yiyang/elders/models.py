@@ -142,6 +142,11 @@ class Elder(FieldRecord):
     import_batch = models.ForeignKey(
         ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Suspected duplicates (the same person under a mistyped ID number): keyed hashes of
+    # street + name + birth date and of street + name + phone (``services.match_keys``), so
+    # the match never compares plain phones. Blank when there is nothing to hash.
+    match_name_birth_bidx = models.CharField(_("同名同生日索引"), max_length=32, blank=True, db_index=True)
+    match_name_phone_bidx = models.CharField(_("同名同电话索引"), max_length=32, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("老年人")
@@ -189,6 +194,28 @@ class Elder(FieldRecord):
         from django.utils import timezone
 
         return self.age_on(timezone.localdate())
+
+
+class DuplicateVerdict(models.Model):
+    """A person's verdict on two archives flagged as a suspected duplicate: the same person or
+    not, with a note. Kept so the pair is asked about once. ``elder_a`` holds the smaller id."""
+
+    elder_a = models.ForeignKey(Elder, on_delete=models.CASCADE, related_name="+")
+    elder_b = models.ForeignKey(Elder, on_delete=models.CASCADE, related_name="+")
+    same = models.BooleanField(_("是同一人"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("判定人"), null=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("判定时间"))
+
+    class Meta:
+        verbose_name = _("疑似重复判定")
+        verbose_name_plural = _("疑似重复判定")
+        constraints = [models.UniqueConstraint(fields=["elder_a", "elder_b"], name="duplicateverdict_pair")]
+        indexes = [models.Index(fields=["elder_b"], name="duplicateverdict_b")]
+
+    def __str__(self) -> str:
+        return f"{self.elder_a_id} ~ {self.elder_b_id}: {'同一人' if self.same else '不是同一人'}"
 
 
 class ElderCategory(models.Model):

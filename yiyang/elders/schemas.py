@@ -94,6 +94,22 @@ class CategoryRead(Schema):
     name: str
 
 
+class SuspectRead(Schema):
+    """Another archive that may be the same person (same street; same name and birth date or phone)."""
+
+    id: uuid.UUID
+    name: str
+    id_number: str = Field(description="脱敏显示")
+    region_code: str
+    region_name: str
+    reasons: list[str]
+
+
+class VerdictIn(Schema):
+    same: bool = Field(description="true：是同一人（本档案注销为“重复登记”）；false：不是同一人")
+    note: str = Field("", description="说明；判定“不是同一人”时必填")
+
+
 class ElderRead(Schema):
     id: uuid.UUID
     name: str
@@ -115,6 +131,8 @@ class ElderRead(Schema):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    suspected_duplicates: list[SuspectRead] = Field(
+        default_factory=list, description="疑似重复、尚未核实的档案（仅在登记、读取单个档案时给出）")
 
 
 class ElderPage(Schema):

@@ -14,11 +14,13 @@ from yiyang.core import access, pii
 from yiyang.core.identifiers import IdentifierError, normalize_phone, parse_id_number
 from yiyang.core.models import AccessLog, Event
 from yiyang.elders import access as elder_access
+from yiyang.elders.duplicates import REASON_NAME_BIRTH, REASON_NAME_PHONE
 from yiyang.elders.models import (
     ADVANCED_AGE,
     ADVANCED_AGE_NAME,
     ADVANCED_AGE_YEARS,
     Category,
+    DuplicateVerdict,
     Elder,
     ElderCategory,
     ImportBatch,
@@ -127,3 +129,53 @@ def import_batches_for(user: Any) -> QuerySet[ImportBatch]:
         mine = Q(actor_id=getattr(user, "pk", None))
         qs = qs.filter(mine | access.prefix_q(prefix, "region_code") if prefix is not None else mine)
     return qs.select_related("actor").order_by("-created_at", "-id")
+
+
+@dataclass
+class Suspect:
+    """Another archive that may be the same person, and why; ``visible``: the caller may open it."""
+
+    elder: Elder
+    reasons: list[str]
+    visible: bool
+
+
+def elder_duplicate_suspects(user: Any, elder: Elder) -> list[Suspect]:
+    """Active archives sharing a match key with ``elder`` (same street) that nobody has judged
+    yet. Those outside the caller's jurisdiction are listed too (a worker must know), shown
+    masked like every list."""
+    keys = Q()
+    if elder.match_name_birth_bidx:
+        keys |= Q(match_name_birth_bidx=elder.match_name_birth_bidx)
+    if elder.match_name_phone_bidx:
+        keys |= Q(match_name_phone_bidx=elder.match_name_phone_bidx)
+    if not keys:
+        return []
+    judged = set(DuplicateVerdict.objects.filter(elder_a=elder).values_list("elder_b_id", flat=True))
+    judged |= set(DuplicateVerdict.objects.filter(elder_b=elder).values_list("elder_a_id", flat=True))
+    result = []
+    for other in Elder.objects.filter(keys, active=True).exclude(pk=elder.pk).select_related("region")[:20]:
+        if other.pk in judged:
+            continue
+        reasons = []
+        if elder.match_name_birth_bidx and other.match_name_birth_bidx == elder.match_name_birth_bidx:
+            reasons.append(REASON_NAME_BIRTH)
+        if elder.match_name_phone_bidx and other.match_name_phone_bidx == elder.match_name_phone_bidx:
+            reasons.append(REASON_NAME_PHONE)
+        result.append(Suspect(other, reasons, access.in_jurisdiction(user, other.region_id)))
+    return result
+
+
+def batch_suspects(user: Any, batch: ImportBatch, limit: int = 50) -> list[tuple[Elder, list[Suspect]]]:
+    """Elders of a batch (in the caller's jurisdiction) with suspected duplicates not judged yet."""
+    same_key = Elder.objects.filter(active=True).exclude(pk=OuterRef("pk"))
+    candidates = elder_access.access_elders(user).filter(import_batch=batch, active=True).filter(
+        Exists(same_key.filter(match_name_birth_bidx=OuterRef("match_name_birth_bidx")).exclude(match_name_birth_bidx=""))
+        | Exists(same_key.filter(match_name_phone_bidx=OuterRef("match_name_phone_bidx")).exclude(match_name_phone_bidx=""))
+    ).select_related("region").order_by("name", "id")[:limit]
+    result = []
+    for e in candidates:
+        suspects = elder_duplicate_suspects(user, e)
+        if suspects:
+            result.append((e, suspects))
+    return result

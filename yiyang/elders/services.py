@@ -15,7 +15,15 @@ from yiyang.core.models import AccessLog
 from yiyang.core.text import LINE_MAX, NAME_MAX, REMARK_MAX, SHORT_MAX, purpose_clean, too_long
 from yiyang.elders import access as elder_access
 from yiyang.elders import events
-from yiyang.elders.models import Consent, Elder, ElderCategory, EmergencyContact, LivingSituation
+from yiyang.elders.duplicates import match_keys
+from yiyang.elders.models import (
+    Consent,
+    DuplicateVerdict,
+    Elder,
+    ElderCategory,
+    EmergencyContact,
+    LivingSituation,
+)
 from yiyang.elders.validation import FIELD_LABELS, CleanElder, Lookups, clean_elder_fields
 
 ID_CTX, PHONE_CTX, ADDRESS_CTX, CONTACT_PHONE_CTX = "elder.id_number", "elder.phone", "elder.address", "contact.phone"
@@ -60,6 +68,8 @@ def elder_register(
     if errors:
         raise FieldErrors(errors)
     assert clean.id is not None and clean.region is not None and bidx is not None
+    by_birth, by_phone = match_keys(name=clean.name, birth_date=clean.id.birth_date, phone=clean.phone,
+                                    region_code=clean.region.code)
     elder = Elder.objects.create(
         name=clean.name,
         id_number_enc=pii.encrypt(clean.id.value, ID_CTX),
@@ -74,6 +84,8 @@ def elder_register(
         living_situation=clean.living_situation,
         notes=clean.notes,
         registered_by=actor if getattr(actor, "pk", None) else None,
+        match_name_birth_bidx=by_birth,
+        match_name_phone_bidx=by_phone,
     )
     ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in clean.categories])
     for order, row in enumerate(contact_rows):
@@ -196,6 +208,11 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
             ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in clean.categories])
     if not changes:
         return elder
+    keys = match_keys(name=elder.name, birth_date=elder.birth_date, phone=clean.phone if "phone" in data else elder.phone,
+                      region_code=elder.region_id)
+    if keys != (elder.match_name_birth_bidx, elder.match_name_phone_bidx):
+        elder.match_name_birth_bidx, elder.match_name_phone_bidx = keys
+        update_fields += ["match_name_birth_bidx", "match_name_phone_bidx"]
     elder.version += 1
     elder.save(update_fields=[*update_fields, "version", "updated_at"])
     event_record(
@@ -337,3 +354,29 @@ def consent_withdraw(*, actor: Any, elder: Elder, consent_id: int) -> Consent:
                  region_code=elder.region_id,
                  payload={"purpose": consent.purpose, "purpose_label": str(consent.get_purpose_display())})
     return consent
+
+
+@transaction.atomic
+def duplicate_verdict_record(*, actor: Any, elder: Elder, other: Elder, same: bool, note: str = "") -> DuplicateVerdict:
+    """Record whether ``elder`` and ``other`` (a suspected duplicate) are the same person. Kept,
+    so the pair is not asked about again. "The same" also deactivates ``elder`` (注销, reason
+    重复登记): the archive the worker is looking at is the one registered by mistake; the
+    other keeps its history."""
+    from yiyang.elders.selectors import elder_duplicate_suspects
+
+    if other.pk == elder.pk or other.pk not in {s.elder.pk for s in elder_duplicate_suspects(actor, elder)}:
+        raise NotFoundError("没有这条待核实的疑似重复记录")
+    note = (note or "").strip()
+    if same is False and len(note) < 2:
+        raise FieldErrors({"note": ["请简要说明为什么不是同一人（例如：身份证号已核对，两人不同）"]})
+    a, b = sorted([elder, other], key=lambda e: str(e.pk))
+    verdict = DuplicateVerdict.objects.create(elder_a=a, elder_b=b, same=same, note=note[:200],
+                                              decided_by=actor if getattr(actor, "pk", None) else None,
+                                              decided_at=timezone.now())
+    event_record(type=events.DUPLICATE_JUDGED, actor=actor, elder_id=elder.pk, subject=elder,
+                 region_code=elder.region_id,
+                 payload={"other": str(other.pk), "same": same, "note": verdict.note})
+    if same and elder.active:
+        elder_deactivate(actor=actor, elder=elder, reason=Elder.DeactivationReason.DUPLICATE,
+                         note=f"与 {other.name}（{other.id_number_masked}）为同一人。{verdict.note}"[:500])
+    return verdict

@@ -40,7 +40,7 @@ from yiyang.elders.forms import (
 )
 from yiyang.elders.import_files import import_error_report_xlsx, import_template_xlsx
 from yiyang.elders.importing import COLUMNS, REQUIRED, elders_import
-from yiyang.elders.models import Category, LivingSituation
+from yiyang.elders.models import Category, Elder, LivingSituation
 from yiyang.elders.registry import elder_sections_html
 from yiyang.elders.services import REVEALABLE
 
@@ -95,6 +95,7 @@ def elder_detail(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         "deactivate_form": DeactivateForm(), "contact_form": ContactForm(), "consent_form": ConsentForm(),
         "revealable": REVEALABLE,
         "sections": elder_sections_html(request, elder),
+        "suspects": selectors.elder_duplicate_suspects(user, elder) if elder.active else [],
     })
 
 
@@ -117,6 +118,10 @@ def elder_create(request: HttpRequest) -> HttpResponse:
             form.apply_errors(exc)
         else:
             messages.success(request, gettext("已为 %(name)s 建档") % {"name": elder.name})
+            suspects = selectors.elder_duplicate_suspects(request.user, elder)
+            if suspects:
+                messages.warning(request, gettext("发现 %(n)s 位疑似重复的老人，请核实是否同一人") % {"n": len(suspects)})
+                return redirect(reverse("elders:detail", args=[elder.pk]) + "#duplicates")
             return redirect("elders:detail", elder_id=elder.pk)
     return render(request, "elders/form.html", {"form": form, "title": gettext("登记老年人")},
                   status=400 if form.errors else 200)
@@ -274,6 +279,31 @@ def consent_withdraw(request: HttpRequest, elder_id: uuid.UUID, consent_id: int)
         raise Http404 from None
     messages.success(request, gettext("已撤回授权"))
     return redirect(reverse("elders:detail", args=[elder.pk]) + "#consents")
+
+
+@login_required
+@require_POST
+def duplicate_verdict(request: HttpRequest, elder_id: uuid.UUID, other_id: uuid.UUID) -> HttpResponse:
+    """A person judges a suspected duplicate: not the same (kept, not asked again) or the same
+    (this archive is deactivated as 重复登记)."""
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
+    other = Elder.objects.filter(pk=other_id).first()
+    if other is None:
+        raise Http404
+    same = request.POST.get("same") == "1"
+    try:
+        services.duplicate_verdict_record(actor=request.user, elder=elder, other=other, same=same,
+                                          note=request.POST.get("note", ""))
+    except NotFoundError:
+        raise Http404 from None
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(reverse("elders:detail", args=[elder.pk]) + "#duplicates")
+    if same:
+        messages.success(request, gettext("已判定为同一人：本档案已注销（重复登记）"))
+    else:
+        messages.success(request, gettext("已判定不是同一人，不会再提示"))
+    return redirect("elders:detail", elder_id=elder.pk)
 
 
 UPLOAD_CTX = "elders.import_upload"
@@ -448,7 +478,8 @@ def import_batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     page = Paginator(qs, settings.YIYANG["PAGE_SIZE"]).get_page(request.GET.get("page"))
     rows = [(e, selectors.elder_categories(e)) for e in page.object_list]
     return render(request, "elders/import_batch.html", {"batch": batch, "page": page, "rows": rows,
-                                                        "shown": page.paginator.count})
+                                                        "shown": page.paginator.count,
+                                                        "suspects": selectors.batch_suspects(request.user, batch)})
 
 
 def _over(request: HttpRequest, limit: _UploadLimit) -> bool:
