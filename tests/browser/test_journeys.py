@@ -38,6 +38,7 @@ def categories(transactional_db):
     from django.apps import apps
 
     importlib.import_module("yiyang.elders.migrations.0002_default_categories").forwards(apps, None)
+    importlib.import_module("yiyang.elders.migrations.0004_default_category_aliases").forwards(apps, None)
 
 
 @pytest.fixture
@@ -247,7 +248,7 @@ def test_admin_imports_csv_all_or_nothing(page_factory, street_admin_user, tmp_p
     page.get_by_role("button", name="确认导入 3 人").click()
 
     expect(page.get_by_role("status")).to_contain_text("导入成功：3 位老年人已建档")
-    expect(page.get_by_role("heading", name="老年人档案")).to_be_visible()
+    expect(page.get_by_role("heading", name="导入批次：elders-fixed.csv")).to_be_visible()
     expect(page.locator("#result-count")).to_have_text("共 3 人")
     results = page.locator("#results")
     for name in ("吴秀珍", "郑桂芳", "孙玉梅"):

@@ -71,8 +71,9 @@ def import_template_xlsx(*, community_name: str) -> bytes:
         ("身份证号", "18位；本列已设为“文本”格式，请不要改成数字格式，否则末几位会丢失。"),
         ("所属社区", "填写社区名称（如“梅京社区”，重名时写“街道名+社区名”）或12位社区代码。"),
         ("居住情况", "、".join(str(c.label) for c in LivingSituation)),
-        ("人员类别", "可填多个，用顿号、逗号或分号分隔。" + lookups.accepted_words + "。"
+        ("人员类别", "可填多个，用顿号、逗号或分号分隔。" + lookups.accepted_words.split("；也可用")[0] + "。"
                      "“高龄”按身份证号自动判定，可不填；独居、空巢等词也可写在这一列。"),
+        ("人员类别的常见写法", "、".join(lookups.alias_words)),
         ("表头的其他写法", "；".join(f"{k}：{'、'.join(v)}" for k, v in HEADER_ALIASES.items())),
         ("导入规则", "先“检查文件”，有错误时可下载错误报告（Excel），在原表中改正后重新上传；"
                      "文件中只要有一处错误，就不会导入任何一行。"),

@@ -48,6 +48,9 @@ _CATEGORY_SPLIT = re.compile(r"[、;；,，\s]+")
 ECHO_MAX = 20  # an unknown value is quoted back in a message at most this long
 
 
+_ALIAS_EXAMPLES = ["五保", "低保户", "失独", "重残", "独居老人"]
+
+
 @dataclass
 class Lookups:
     """Reference data loaded once per batch (the importer validates a million rows with one)."""
@@ -58,6 +61,7 @@ class Lookups:
     categories_by_key: dict[str, Category | str]
     today: dt.date = field(default_factory=timezone.localdate)
     accepted_words: str = ""  # for the message on an unknown word
+    alias_words: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls) -> Lookups:
@@ -78,8 +82,11 @@ class Lookups:
             aliases.append(a.word)
         accepted = f"可填：{'、'.join(names)}；居住情况：{'、'.join(living_names)}"
         if aliases:
-            accepted += f"；常见写法：{'、'.join(aliases)}"
-        return cls(communities=communities, categories_by_key=by_key, accepted_words=accepted)
+            # A few examples, not all of them: the message is repeated on every such row. The
+            # template's 填写说明 sheet and the admin list every one.
+            examples = [w for w in _ALIAS_EXAMPLES if w in by_key] or aliases[:5]
+            accepted += f"；也可用常见写法，如{'、'.join(examples)}等（全部写法见导入模板的“填写说明”）"
+        return cls(communities=communities, categories_by_key=by_key, accepted_words=accepted, alias_words=aliases)
 
 
 _LIVING = {c.value: c.value for c in LivingSituation} | {str(c.label): c.value for c in LivingSituation}
