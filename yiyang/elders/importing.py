@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -518,11 +518,11 @@ def _warn_registered_matches(report: ImportReport, match_seen: dict[str, int], a
     qn = connection.ops.quote_name
     meta = Elder._meta
     table = qn(meta.db_table)
-    id_enc, region, active = (qn(str(meta.get_field(f).column)) for f in ("id_number_enc", "region", "active"))
+    id_enc, region, active = (qn(str(cast(Any, meta.get_field(f)).column)) for f in ("id_number_enc", "region", "active"))
     keys = list(match_seen)
     found: dict[int, tuple[str, str, Any]] = {}
     for field_name, reason in (("match_name_birth_bidx", REASON_NAME_BIRTH), ("match_name_phone_bidx", REASON_NAME_PHONE)):
-        column = qn(str(meta.get_field(field_name).column))
+        column = qn(str(cast(Any, meta.get_field(field_name)).column))
         with connection.cursor() as cursor:
             for start in range(0, len(keys), chunk):
                 part = keys[start:start + chunk]

@@ -75,7 +75,7 @@ class CategoryAlias(models.Model):
         ]
 
     def __str__(self) -> str:
-        meaning = self.category.name if self.category_id else self.get_living_situation_display()
+        meaning = self.category.name if self.category is not None else self.get_living_situation_display()
         return f"{self.word} → {meaning}"
 
 

@@ -72,13 +72,13 @@ class Lookups:
             by_key[c.code] = c
             by_key[c.name] = c
             names.append(c.name)
-        living_names = [str(c.label) for c in LivingSituation if c != LivingSituation.OTHER]
-        for c in LivingSituation:
-            if c != LivingSituation.OTHER:
-                by_key[str(c.label)] = c.value
+        living_names = [str(ls.label) for ls in LivingSituation if ls != LivingSituation.OTHER]
+        for ls in LivingSituation:
+            if ls != LivingSituation.OTHER:
+                by_key[str(ls.label)] = ls.value
         aliases: list[str] = []
         for a in CategoryAlias.objects.select_related("category"):
-            by_key.setdefault(a.word, a.category if a.category_id else a.living_situation)
+            by_key.setdefault(a.word, a.category if a.category is not None else a.living_situation)
             aliases.append(a.word)
         accepted = f"可填：{'、'.join(names)}；居住情况：{'、'.join(living_names)}"
         if aliases:
@@ -124,12 +124,12 @@ def parse_category_words(raw: Any, lookups: Lookups) -> CategoryWords:
         meaning = get(part)
         if meaning is None:
             words.unknown.append(part)
-        elif meaning.__class__ is str:
-            words.living.setdefault(meaning, part)  # type: ignore[arg-type]
-        elif meaning.derived:  # type: ignore[union-attr]
+        elif isinstance(meaning, str):
+            words.living.setdefault(meaning, part)
+        elif meaning.derived:
             words.advanced_age_word = part
         elif meaning not in words.categories:
-            words.categories.append(meaning)  # type: ignore[arg-type]
+            words.categories.append(meaning)
     return words
 
 
