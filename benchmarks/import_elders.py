@@ -13,7 +13,8 @@ Measured, on the same rows:
 
 (a) CEILING — a raw insert with the same field encryption and nothing else: for each row
     AES-GCM of 身份证号, phone and address and the HMAC blind indexes of 身份证号 and phone
-    (``pii.encrypt`` / ``pii.blind_index``), birth date and sex sliced out of the ID number,
+    (``pii.encrypt`` / ``pii.blind_index``), the two suspected-duplicate keys (HMAC of
+    street|name|birth date and street|name|phone), birth date and sex sliced out of the ID number,
     then ``executemany`` (SQLite, the driver's own cursor) or ``COPY`` (PostgreSQL) into a
     scratch copy of the elder table (same columns, constraints and indexes, the unique
     blind index included) in one transaction. No validation, no ORM, no other table.
@@ -154,6 +155,7 @@ def ceiling_insert(connection, rows: list[tuple[str, ...]], columns: list[str]) 
 
     from yiyang.core import pii
     from yiyang.core.bulk import bulk_load, sorted_uuid4_hex
+    from yiyang.elders.duplicates import NAME_BIRTH_CTX, NAME_PHONE_CTX
 
     encrypt, blind_index = pii.encrypt, pii.blind_index
     now = timezone.now()
@@ -174,6 +176,10 @@ def ceiling_insert(connection, rows: list[tuple[str, ...]], columns: list[str]) 
                 encrypt(phone, "elder.phone"), blind_index(phone, "elder.phone") or "",
                 encrypt(address, "elder.address"), code, True, living.get(situation, situation), "", True, "",
                 None, None, None,
+                # The suspected-duplicate keys (elders.duplicates.match_keys): two more HMACs
+                # into two more indexed columns, as the real path writes them.
+                blind_index(f"{code[:9]}|{name}|{idn[6:14]}", NAME_BIRTH_CTX) or "",
+                (blind_index(f"{code[:9]}|{name}|{phone}", NAME_PHONE_CTX) or "") if phone else "",
             )
 
     count = 0
@@ -319,7 +325,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         results |= {"ceiling_seconds": round(ceiling_s, 2), "ceiling_rows_per_s": round(n / ceiling_s),
                     "ceiling_cpu_seconds": round(ceiling_cpu, 2)}
         print(f"ceiling  {n / ceiling_s:>9,.0f} rows/s  {ceiling_s:7.1f} s  (cpu {ceiling_cpu:6.1f} s)  raw "
-              f"{'COPY' if vendor == 'postgresql' else 'executemany'} + AES-GCM×3 + HMAC×2 into a copy of "
+              f"{'COPY' if vendor == 'postgresql' else 'executemany'} + AES-GCM×3 + HMAC×4 into a copy of "
               f"{Elder._meta.db_table} (indexes: {len(scratch_indexes(connection))})")
         if not args.keep:
             with connection.cursor() as cur:
