@@ -107,7 +107,7 @@ class SuspectRead(Schema):
 
 class VerdictIn(Schema):
     same: bool = Field(description="true：是同一人（本档案注销为“重复登记”）；false：不是同一人")
-    note: str = Field("", description="说明；判定“不是同一人”时必填")
+    note: str = Field("", max_length=LINE_MAX, description="说明；判定“不是同一人”时必填")
 
 
 class ElderRead(Schema):

@@ -367,10 +367,12 @@ def duplicate_verdict_record(*, actor: Any, elder: Elder, other: Elder, same: bo
     if other.pk == elder.pk or other.pk not in {s.elder.pk for s in elder_duplicate_suspects(actor, elder)}:
         raise NotFoundError("没有这条待核实的疑似重复记录")
     note = (note or "").strip()
+    if len(note) > 200:
+        raise FieldErrors({"note": ["说明最长200字"]})
     if same is False and len(note) < 2:
         raise FieldErrors({"note": ["请简要说明为什么不是同一人（例如：身份证号已核对，两人不同）"]})
     a, b = sorted([elder, other], key=lambda e: str(e.pk))
-    verdict = DuplicateVerdict.objects.create(elder_a=a, elder_b=b, same=same, note=note[:200],
+    verdict = DuplicateVerdict.objects.create(elder_a=a, elder_b=b, same=same, note=note,
                                               decided_by=actor if getattr(actor, "pk", None) else None,
                                               decided_at=timezone.now())
     event_record(type=events.DUPLICATE_JUDGED, actor=actor, elder_id=elder.pk, subject=elder,
