@@ -38,7 +38,7 @@ def categories(transactional_db):
     from django.apps import apps
 
     importlib.import_module("yiyang.elders.migrations.0002_default_categories").forwards(apps, None)
-    importlib.import_module("yiyang.elders.migrations.0004_default_category_aliases").forwards(apps, None)
+    importlib.import_module("yiyang.elders.migrations.0005_default_category_aliases").forwards(apps, None)
 
 
 @pytest.fixture

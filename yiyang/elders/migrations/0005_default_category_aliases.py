@@ -41,5 +41,5 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("elders", "0003_category_alias")]
+    dependencies = [("elders", "0004_category_alias")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

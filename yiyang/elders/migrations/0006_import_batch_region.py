@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elders', '0004_default_category_aliases'),
+        ('elders', '0005_default_category_aliases'),
     ]
 
     operations = [

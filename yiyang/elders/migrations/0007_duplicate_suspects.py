@@ -27,7 +27,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elders', '0005_import_batch_region'),
+        ('elders', '0006_import_batch_region'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
