@@ -83,5 +83,7 @@ api.add_router("/elders", "yiyang.elders.api.router")
 api.add_router("", "yiyang.assessments.api.router")
 api.add_router("", "yiyang.surveys.api.router")
 api.add_router("", "yiyang.entitlements.api.router")
+api.add_router("/visits", "yiyang.visits.api.router")
+api.add_router("/indicators", "yiyang.visits.api.indicators")
 
 __all__ = ["api"]

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "yiyang.surveys",
     "yiyang.entitlements",
     "yiyang.casework",
+    "yiyang.visits",
 ]
 
 MIDDLEWARE = [
@@ -233,4 +234,13 @@ YIYANG: dict[str, Any] = {
     # The import page's largest file (MB): about 400,000 rows of CSV. Larger lists go
     # through `yiyang import elders` on the server (docs/import.md).
     "IMPORT_MAX_UPLOAD_MB": int(os.environ.get("YIYANG_IMPORT_MAX_UPLOAD_MB", "50")),
+    # Visits (docs/visits.md): how many days back a worker may record a visit without an
+    # administrator's note; how far (metres) from the home cell a check-in is flagged; after how
+    # many days without any contact an elder is "not seen".
+    "VISIT_BACKDATE_DAYS": int(os.environ.get("YIYANG_VISIT_BACKDATE_DAYS", "3")),
+    "VISIT_CHECKIN_FAR_M": int(os.environ.get("YIYANG_VISIT_CHECKIN_FAR_M", "500")),
+    "NOT_SEEN_DAYS": int(os.environ.get("YIYANG_NOT_SEEN_DAYS", "45")),
+    # Notifications: where they go besides the in-app list ("console", "sms", "webhook").
+    "NOTIFY_BACKENDS": [b for b in os.environ.get("YIYANG_NOTIFY_BACKENDS", "console").split(",") if b],
+    "NOTIFY_WEBHOOK_URL": os.environ.get("YIYANG_NOTIFY_WEBHOOK_URL", ""),
 }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("elders/", include("yiyang.elders.urls")),
     path("assessments/", include("yiyang.assessments.urls")),
     path("entitlements/", include("yiyang.entitlements.urls")),
+    path("visits/", include("yiyang.visits.urls")),
     path("", include("yiyang.surveys.urls")),  # /elders/<id>/survey/, /surveys/<id>/
     path("", include("yiyang.core.urls")),
 ]

@@ -13,5 +13,10 @@ class CoreConfig(AppConfig):
         from yiyang.core.registry import NavItem, register_nav
 
         register_event_types({"core.demo_built": _("生成演示数据")})
-        register_nav(NavItem("home", _("首页"), "core:home", order=0, namespaces=("core",)))
+        from yiyang.core.notify import unread_count
+
+        register_nav(NavItem("home", _("首页"), "core:home", order=0, namespaces=("core",),
+                             exclude_url_names=("notifications",)))
+        register_nav(NavItem("notifications", _("通知"), "core:notifications", order=890, namespaces=("core",),
+                             only_url_names=("notifications",), badge=lambda request: unread_count(request.user)))
         register_nav(NavItem("admin", _("后台"), "admin:index", order=900, staff_only=True))

@@ -107,3 +107,29 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label or self.key}（{self.schedule}）"
+
+
+class Notification(models.Model):
+    """A message to one user: a reminder, an overdue list, an alarm. The in-app list is the
+    record; ``core.notify`` also hands it to the configured backends (console, SMS, webhook).
+    ``dedupe_key`` makes a second send of the same reminder (a retried task, a second worker)
+    write nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE,
+                             related_name="notifications")
+    kind = models.CharField(_("类型"), max_length=40)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), max_length=2000, blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    dedupe_key = models.CharField(_("去重键"), max_length=120)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        constraints = [models.UniqueConstraint(fields=["user", "dedupe_key"], name="notification_once")]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.title

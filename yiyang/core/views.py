@@ -63,3 +63,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's notifications, newest first; opening the page marks them read (a POST with
+    ``all`` does the same for a list left open)."""
+    from yiyang.core.models import Notification
+    from yiyang.core.notify import notifications_mark_read
+
+    rows = list(Notification.objects.filter(user_id=request.user.pk or 0).order_by("-created_at")[:100])
+    unread = {n.pk for n in rows if n.read_at is None}
+    if unread:
+        notifications_mark_read(user=request.user, ids=unread)
+    return render(request, "core/notifications.html", {"rows": rows, "unread": unread})

@@ -164,3 +164,25 @@ def elder_access_log(request: HttpRequest, elder_id: uuid.UUID):
         AccessLogRead(at=a.at, actor=a.actor.display_name, action=a.action, fields=a.fields, purpose=a.purpose)
         for a in selectors.elder_access_log(elder)[:500]
     ]
+
+
+class LocationIn(Schema):
+    latitude: float
+    longitude: float
+    source: str = "manual"
+
+
+class LocationRead(Schema):
+    cell: str
+    located_at: str
+
+
+@router.put("/{elder_id}/location", response=LocationRead, summary="记录住址位置（精确位置加密保存，只公开约200米网格）")
+def elder_location(request: HttpRequest, elder_id: uuid.UUID, payload: LocationIn):
+    from yiyang.elders.location import elder_location_set
+
+    elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
+    elder = elder_location_set(actor=request.user, elder=elder, latitude=payload.latitude,
+                               longitude=payload.longitude, source=payload.source)
+    assert elder.home_located_at is not None
+    return LocationRead(cell=elder.home_cell, located_at=elder.home_located_at.isoformat())

@@ -14,14 +14,16 @@ class EldersConfig(AppConfig):
             DemoBuilder,
             HomeTile,
             NavItem,
+            PageSection,
             RegionFigure,
             register_demo,
             register_home_tile,
             register_nav,
             register_region_figure,
         )
-        from yiyang.elders import access, demo, home
+        from yiyang.elders import access, demo, home, location_views
         from yiyang.elders.events import EVENT_TYPES
+        from yiyang.elders.registry import register_elder_section
 
         register_event_types(EVENT_TYPES)
         register_nav(NavItem("elders", _("老年人"), "elders:list", order=10, capability=access.ELDER_VIEW,
@@ -36,4 +38,6 @@ class EldersConfig(AppConfig):
                                     capability=access.ELDER_IMPORT, symbol="⇪"))
         register_region_figure(RegionFigure("elders_registered", _("在册老年人"), order=10,
                                             capability=access.ELDER_VIEW, compute=home.registered_figure))
+        register_elder_section(PageSection("elders_location", "elders/_location_section.html", order=5,
+                                           context=location_views.location_section))
         register_demo(DemoBuilder("elders", demo.demo_build, after=("regions", "accounts", "stations")))

@@ -12,6 +12,7 @@ CONSENT_GRANTED = "elder.consent_granted"
 CONSENT_WITHDRAWN = "elder.consent_withdrawn"
 IMPORT_COMMITTED = "elders.import_committed"
 DUPLICATE_JUDGED = "elder.duplicate_judged"
+LOCATED = "elder.located"
 
 EVENT_TYPES = {
     REGISTERED: _("登记建档"),
@@ -24,4 +25,5 @@ EVENT_TYPES = {
     CONSENT_WITHDRAWN: _("撤回授权同意"),
     IMPORT_COMMITTED: _("批量导入"),
     DUPLICATE_JUDGED: _("核实疑似重复"),
+    LOCATED: _("记录住址位置"),
 }

@@ -120,6 +120,12 @@ class Elder(FieldRecord):
     phone_enc = models.BinaryField(_("联系电话（密文）"), null=True, blank=True)
     phone_bidx = models.CharField(_("联系电话索引"), max_length=32, blank=True, db_index=True)
     address_enc = models.BinaryField(_("居住地址（密文）"), null=True, blank=True)
+    # Where the home is (core.geo): the exact position encrypted like the address, and in plain
+    # only its ≈200 m cell, for nearest-first lists, matching and statistics.
+    home_position_enc = models.BinaryField(_("住址位置（密文）"), null=True, blank=True)
+    # db_default: the bulk import writes raw rows without this column.
+    home_cell = models.CharField(_("住址网格"), max_length=20, blank=True, default="", db_default="")
+    home_located_at = models.DateTimeField(_("定位时间"), null=True, blank=True)
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("所属社区"), on_delete=models.PROTECT, db_column="region_code",
         related_name="+",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yiyang.elders import views
+from yiyang.elders import location_views, views
 
 app_name = "elders"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("<uuid:elder_id>/reactivate/", views.elder_reactivate, name="reactivate"),
     path("<uuid:elder_id>/reveal/", views.elder_reveal, name="reveal"),
     path("<uuid:elder_id>/duplicates/<uuid:other_id>/", views.duplicate_verdict, name="duplicate_verdict"),
+    path("<uuid:elder_id>/location/", location_views.elder_location, name="location"),
     path("<uuid:elder_id>/timeline/", views.elder_timeline, name="timeline"),
     path("<uuid:elder_id>/access-log/", views.elder_access_log, name="access_log"),
     path("<uuid:elder_id>/contacts/", views.contact_add, name="contact_add"),
