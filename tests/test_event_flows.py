@@ -63,7 +63,7 @@ def test_the_statuses_wait_for_the_worker_and_are_written_by_it(worker):
     task = DBTaskResult.objects.get(task_path=REACTION)
     assert task.status == TaskResultStatus.READY
     stats = factories.run_worker()
-    assert stats.succeeded == 1 and stats.failed == 0
+    assert stats.succeeded == 2 and stats.failed == 0  # the reactions of entitlements and of visits
     assert stored(elder) and set(stored(elder).values()) <= {"entitled", "maybe", "not"}
 
 

@@ -204,8 +204,14 @@ def assessments_due(request: HttpRequest) -> HttpResponse:
         within = max(0, min(365, int(request.GET.get("within", "30"))))
     except ValueError:
         within = 30
-    page = Paginator(selectors.elders_due_for_assessment(request.user, within_days=within), 30).get_page(
-        request.GET.get("page"))
+    due = selectors.elders_due_for_assessment(request.user, within_days=within)
+    region = request.GET.get("region", "")
+    if region.isdigit() and len(region) == 12:  # from a supervisor's figure: one community or street
+        from yiyang.core.access import prefix_q
+        from yiyang.regions.codes import prefix_of
+
+        due = due.filter(prefix_q(prefix_of(region), "region"))
+    page = Paginator(due, 30).get_page(request.GET.get("page"))
     return render(request, "assessments/due.html", {"page": page, "within": within, "today": timezone.localdate(),
                                                     "level_names": LEVEL_NAMES})
 

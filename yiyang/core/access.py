@@ -117,6 +117,13 @@ def jurisdiction_prefix(user: Any) -> str | None:
     return str(user.region.prefix)
 
 
+def at_community(user: Any) -> bool:
+    """Whether the account is bound to a community (社区) — the front line, whose home page is
+    a to-do list; a street or district account supervises (its home page is the overview)."""
+    code = getattr(user, "region_id", None) or ""
+    return len(code) == 12 and not code.endswith("000")
+
+
 def in_jurisdiction(user: Any, region_code: str) -> bool:
     prefix = jurisdiction_prefix(user)
     return prefix is not None and (region_code or "").startswith(prefix)

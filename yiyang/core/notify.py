@@ -85,7 +85,10 @@ def notify_many(messages: Iterable[Message]) -> int:
 
 
 def unread_count(user: Any) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    user_id = getattr(user, "pk", None)
+    if not isinstance(user_id, int):
+        return 0
+    return Notification.objects.filter(user_id=user_id, read_at__isnull=True).count()
 
 
 def notifications_mark_read(*, user: Any, ids: Iterable[int] | None = None) -> int:

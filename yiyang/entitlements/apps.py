@@ -17,14 +17,18 @@ class EntitlementsConfig(AppConfig):
             HomeTile,
             NavItem,
             PageSection,
+            RegionFigure,
+            TodoList,
             register_demo,
             register_home_tile,
             register_nav,
+            register_region_figure,
+            register_todo,
         )
         from yiyang.core.tasks import periodic
         from yiyang.elders import access as elder_access
         from yiyang.elders.registry import register_elder_section
-        from yiyang.entitlements import access, demo, sections, selectors, tasks
+        from yiyang.entitlements import access, demo, home, sections, selectors, tasks
         from yiyang.entitlements.events import EVENT_TYPES
 
         register_event_types(EVENT_TYPES)
@@ -41,6 +45,11 @@ class EntitlementsConfig(AppConfig):
         register_home_tile(HomeTile("rounds_to_approve", _("待审核发放批次"), "entitlements:rounds", order=40,
                                     capability=access.ROUND_APPROVE, query="status=submitted",
                                     value=lambda request: selectors.rounds_awaiting_approval(request.user).count()))
+        register_todo(TodoList("entitlements_untold", _("待告知政策"), order=30, capability=elder_access.ELDER_UPDATE,
+                               items=home.todo_untold))
+        register_region_figure(RegionFigure("entitlements_untold", _("待告知政策"), order=50,
+                                            capability=elder_access.ELDER_VIEW, compute=home.untold_figure,
+                                            help=_("新近可享受、尚未告知老人的政策项")))
         register_elder_section(PageSection("entitlements", "entitlements/_elder_section.html", order=30,
                                            context=sections.elder_entitlements))
         register_demo(DemoBuilder("entitlements", demo.demo_build, after=("elders", "assessments")))

@@ -82,3 +82,21 @@ def survey_detail(request: HttpRequest, response_id: uuid.UUID) -> HttpResponse:
         "is_latest": latest is not None and latest.pk == response.pk,
         "can_survey": access.has_capability(request.user, elder_access.ELDER_UPDATE) and response.elder.active,
     })
+
+
+@login_required
+def surveys_missing(request: HttpRequest) -> HttpResponse:
+    """The elders behind the coverage figure's gap: active, never surveyed."""
+    from django.core.paginator import Paginator
+
+    from yiyang.surveys.home import elders_without_survey
+
+    elder_access.access_elders(request.user)  # 403 for a role that may not see elders
+    region = request.GET.get("region", "")
+    prefix = ""
+    if region.isdigit() and len(region) == 12:
+        from yiyang.regions.codes import prefix_of
+
+        prefix = prefix_of(region)
+    page = Paginator(elders_without_survey(request.user, prefix), 50).get_page(request.GET.get("page"))
+    return render(request, "surveys/missing.html", {"page": page, "region": region})

@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from yiyang.core.access import has_capability
+from yiyang.core.access import at_community, has_capability
 from yiyang.core.registry import FigureValue, TodoItems, TodoRow
 from yiyang.visits import access, selectors
 from yiyang.visits.models import PlanStatus, VisitPlan, Way
@@ -20,7 +20,7 @@ TODO_ROWS = 6
 
 
 def due_badge(request: Any) -> int | None:
-    if not has_capability(request.user, access.VISIT_RECORD):
+    if not at_community(request.user) or not has_capability(request.user, access.VISIT_RECORD):
         return None
     return selectors.plans_due_count(request.user)
 
@@ -39,7 +39,9 @@ def _due_text(item: selectors.DueItem, today: Any) -> str:
     return text
 
 
-def todo_visits(request: Any) -> TodoItems:
+def todo_visits(request: Any) -> TodoItems | None:
+    if not at_community(request.user):
+        return None
     today = timezone.localdate()
     near = _near(request)
     items = selectors.plans_due(request.user, on=today, near=near)
@@ -56,6 +58,8 @@ def _near(request: Any) -> tuple[float, float] | None:
 
 
 def todo_not_seen(request: Any) -> TodoItems | None:
+    if not at_community(request.user):
+        return None
     qs = selectors.not_seen(request.user)
     rows = [TodoRow(e.name, _last_contact(e), reverse("elders:detail", args=[e.pk]), overdue=True) for e in qs[:3]]
     count = qs.count() if rows else 0

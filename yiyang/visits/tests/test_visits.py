@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests import factories
-from yiyang.core.models import Event, Notification
 from yiyang.core.exceptions import FieldErrors
+from yiyang.core.models import Event, Notification
 from yiyang.elders.location import elder_location_set
 from yiyang.elders.services import elder_deactivate, elder_update
 from yiyang.visits import selectors, services, tasks
@@ -201,7 +201,7 @@ def test_the_rate_of_a_crafted_month_counted_by_hand(superuser, worker):
 
     def done(elder):  # a visit made on 10 November, written as the worker's phone synced it
         v = Visit.objects.create(elder=elder, region_code=elder.region_id, recorded_by=worker, way="home",
-                                 visited_at=timezone.make_aware(dt.datetime(2026, 11, 10, 9)))
+                                 visited_at=dt.datetime(2026, 11, 10, 1, tzinfo=dt.UTC))
         VisitPlan.objects.filter(pk=plans[elder.pk].pk).update(status=PlanStatus.DONE, visit=v)
 
     done(a[0]), done(a[1]), done(b)
@@ -229,8 +229,7 @@ def test_not_seen_lists_elders_without_recent_contact_until_another_app_reports_
     names = [e.name for e in selectors.not_seen(worker, days=45)]
     assert names == ["李建国", "王秀英"]  # never heard of first
     # Another app's event (a consultation) is a contact: visits hears of it, nobody calls it.
-    from yiyang.core.events import event_record
-    from yiyang.core.events import register_event_types
+    from yiyang.core.events import event_record, register_event_types
 
     register_event_types({"consultation.recorded": "咨询"})
     event_record(type="consultation.recorded", elder_id=alone.pk, region_code=alone.region_id, payload={})
