@@ -349,6 +349,9 @@ class ApiCaller:
     def patch(self, path: str, body: Any):
         return self.client.patch(path, json.dumps(body), content_type="application/json", headers=self.headers)
 
+    def put(self, path: str, body: Any):
+        return self.client.put(path, json.dumps(body), content_type="application/json", headers=self.headers)
+
 
 def page_client(user: User | None) -> Client:
     client = Client()
