@@ -28,6 +28,7 @@ from yiyang.visits.services import (
     rule_for,
     rules_active,
     visit_plans_sync,
+    visit_summary,
 )
 
 HISTORY_MONTHS = 6
@@ -98,7 +99,7 @@ def demo_build(ctx: DemoContext) -> str:
                      "outcome_label": str(Outcome(v.outcome).label), "risks": v.risks,
                      "risk_labels": [str(Risk(r).label) for r in v.risks], "elder_state": v.elder_state,
                      "missed_reason": v.missed_reason, "plan_done": v.outcome == Outcome.MET, "checkin_far": False,
-                     "backdated": False, "follow_ups": []}))
+                     "backdated": False, "follow_ups": [], "summary": visit_summary(v)}))
     events_record_bulk(event_rows)
     ElderContact.objects.bulk_create([ElderContact(elder_id=pk, region_code=facts[pk].region_code, last_at=at,
                                                    last_kind=kind) for pk, (at, kind) in contacts.items()],
@@ -137,7 +138,8 @@ def demo_build(ctx: DemoContext) -> str:
         payload={"visit_id": str(v.pk), "way": v.way, "way_label": str(Way(v.way).label), "outcome": v.outcome,
                  "outcome_label": str(Outcome(v.outcome).label), "risks": v.risks,
                  "risk_labels": [str(Risk(r).label) for r in v.risks], "elder_state": v.elder_state,
-                 "missed_reason": "", "plan_done": True, "checkin_far": False, "backdated": False, "follow_ups": []})
+                 "missed_reason": "", "plan_done": True, "checkin_far": False, "backdated": False, "follow_ups": [],
+                 "summary": visit_summary(v)})
         for v in newly])
     for i in range(0, len(ids), 500):  # the next period's plans of those done this month
         visit_plans_sync(elder_ids=ids[i:i + 500], today=today)

@@ -352,11 +352,26 @@ def visit_record(
                  "outcome_label": str(Outcome(outcome).label), "risks": risks,
                  "risk_labels": [str(Risk(r).label) for r in risks], "elder_state": elder_state,
                  "missed_reason": visit.missed_reason, "plan_done": bool(plan and plan.visit_id == visit.pk),
-                 "checkin_far": visit.checkin_far, "backdated": bool(backdate_note), "follow_ups": followup_ids},
+                 "checkin_far": visit.checkin_far, "backdated": bool(backdate_note), "follow_ups": followup_ids,
+                 "summary": visit_summary(visit)},
     )
     # The next visit is planned now, not at night: the worker sees it before she leaves.
     visit_plans_sync(elder_ids=[elder.pk])
     return visit
+
+
+def visit_summary(visit: Visit) -> str:
+    """One line for the timeline: way, outcome (and why), risks, flags."""
+    parts = [str(Way(visit.way).label), str(Outcome(visit.outcome).label)]
+    if visit.missed_reason:
+        parts[-1] += f"（{visit.missed_reason}）"
+    if visit.risks:
+        parts.append("风险：" + "、".join(str(Risk(r).label) for r in visit.risks if r in Risk.values))
+    if visit.checkin_far:
+        parts.append("签到位置偏远")
+    if visit.backdate_note:
+        parts.append("补录")
+    return " · ".join(parts)
 
 
 def contact_seen(*, elder_id: Any, region_code: str, at: dt.datetime, kind: str) -> None:
@@ -393,7 +408,7 @@ def visit_plan_cancel(*, actor: Any, plan: VisitPlan, reason: str) -> VisitPlan:
     event_record(type=events.PLAN_CANCELLED, actor=actor, elder_id=plan.elder_id, subject=plan,
                  region_code=plan.region_code,
                  payload={"plan_id": plan.pk, "period": f"{plan.window_start:%Y-%m-%d}~{plan.window_end:%Y-%m-%d}",
-                          "reason": reason})
+                          "reason": reason, "summary": f"{plan.window_start:%Y年%-m月}起的一期：{reason}"})
     return plan
 
 

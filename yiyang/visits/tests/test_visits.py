@@ -114,6 +114,7 @@ def test_a_visit_closes_the_plan_plans_the_next_period_and_moves_the_rate(alone,
     assert following.window_start == plan.window_end + dt.timedelta(days=1)
     event = Event.objects.get(type="visit.recorded", elder_id=alone.pk)
     assert event.payload["risk_labels"] == ["跌倒或跌倒风险"] and event.payload["plan_done"]
+    assert event.payload["summary"] == "上门 · 已探访 · 风险：跌倒或跌倒风险"
     assert ElderContact.objects.get(elder=alone).last_kind == "探访（上门）"
 
 
