@@ -37,9 +37,13 @@ class VisitForm(forms.Form):
         if not self.is_bound:
             self.initial["visited_at"] = timezone.localtime().replace(second=0, microsecond=0)
         for i in range(FOLLOW_UP_ROWS):
-            self.fields[f"fu_title_{i}"] = forms.CharField(label="跟踪事项", max_length=200, required=False)
-            self.fields[f"fu_due_{i}"] = forms.DateField(label="期限", required=False,
-                                                         widget=forms.DateInput(attrs={"type": "date"}))
+            self.fields[f"fu_title_{i}"] = forms.CharField(
+                label=f"跟踪事项{i + 1}", max_length=200, required=False,
+                widget=forms.TextInput(attrs={"placeholder": "要跟踪的事，如：联系物业加装扶手",
+                                              "aria-label": f"跟踪事项{i + 1}"}))
+            self.fields[f"fu_due_{i}"] = forms.DateField(
+                label=f"跟踪事项{i + 1}的期限", required=False,
+                widget=forms.DateInput(attrs={"type": "date", "aria-label": f"跟踪事项{i + 1}的期限"}))
 
     def follow_up_rows(self):
         return [(self[f"fu_title_{i}"], self[f"fu_due_{i}"]) for i in range(FOLLOW_UP_ROWS)]

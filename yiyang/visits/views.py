@@ -39,9 +39,14 @@ def today(request: HttpRequest) -> HttpResponse:
     phase = request.GET.get("phase", "")
     if phase == "overdue":
         items = [i for i in items if i.phase == "overdue"]
+    way = request.GET.get("way", "")
+    if way == "home":
+        items = [i for i in items if i.plan.way == Way.HOME]
+    elif way == "remote":  # calls and video calls: made from the desk, in any order
+        items = [i for i in items if i.plan.way != Way.HOME]
     rows = [(i, _due_text(i, day)) for i in items]
     return render(request, "visits/today.html", {
-        "rows": rows, "day": day, "phase": phase, "located": _near(request) is not None,
+        "rows": rows, "day": day, "phase": phase, "way": way, "located": _near(request) is not None,
         "count_overdue": sum(1 for i in items if i.phase == "overdue"),
         "can_record": access.has_capability(request.user, visit_access.VISIT_RECORD),
         "unlocated": sum(1 for i in items if not i.plan.elder.home_cell),

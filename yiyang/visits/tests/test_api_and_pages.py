@@ -122,6 +122,8 @@ def test_the_workers_day_and_recording_from_the_page(client, worker, elders):
     assert "系统" not in home or "最近动态" not in home
     today = client.get("/visits/", {"lat": "22.5600", "lon": "114.0600"}).content.decode()
     assert today.index("近处") < today.index("远处") < today.index("赵大妈")
+    calls = client.get("/visits/", {"way": "remote"}).content.decode()
+    assert "近处" not in calls  # every elder here gets a home visit
     elder = elders["far"]
     page = client.get(f"/visits/record/{elder.pk}/")
     assert page.status_code == 200
