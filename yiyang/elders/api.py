@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
@@ -169,7 +169,7 @@ def elder_access_log(request: HttpRequest, elder_id: uuid.UUID):
 class LocationIn(Schema):
     latitude: float
     longitude: float
-    source: str = "manual"
+    source: Literal["manual", "phone", "import"] = "manual"
 
 
 class LocationRead(Schema):

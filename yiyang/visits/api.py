@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from yiyang.core.exceptions import ApplicationError
 from yiyang.core.overview import month_parse
@@ -55,7 +56,7 @@ def visit_read(visit: Visit) -> VisitRead:
 
 @router.get("/due", response=DueList, summary="待探访名单（应访与逾期，逾期在前；给出位置时由近及远）")
 def visits_due(request: HttpRequest, date: dt.date | None = None, lat: float | None = None,
-               lon: float | None = None, region: str = ""):
+               lon: float | None = None, region: str = Query("", max_length=12)):
     on = date or timezone.localdate()
     scope = selectors.rate_scope(request.user, region) if region else ""
     items = selectors.plans_due(request.user, on=on, near=_position(lat, lon), region=scope)
@@ -111,7 +112,8 @@ def plan_cancel(request: HttpRequest, plan_id: int, payload: PlanCancelIn):
 
 
 @indicators.get("/visit-rate", response=RateRead, summary="月探访率：已访 ÷ 应访（按社区、街道、区、市）")
-def visit_rate(request: HttpRequest, month: str = "", region: str = "", indicator: bool = False):
+def visit_rate(request: HttpRequest, month: str = Query("", max_length=7), region: str = Query("", max_length=12),
+               indicator: bool = False):
     visit_access.access_plans(request.user, visit_access.VISIT_RATE_VIEW)
     prefix = selectors.rate_scope(request.user, region)
     first = month_parse(month or None)
@@ -122,10 +124,9 @@ def visit_rate(request: HttpRequest, month: str = "", region: str = "", indicato
 
 @indicators.get("/visit-rate/elders", response=RateElders,
                 summary="探访率背后的名单：due（分母）、done（分子）、missing（应访未访）")
-def visit_rate_elders(request: HttpRequest, month: str = "", region: str = "", kind: str = "due",
-                      indicator: bool = False):
-    if kind not in ("due", "done", "missing"):
-        raise ApplicationError("kind 应为 due、done 或 missing", code="bad_kind")
+def visit_rate_elders(request: HttpRequest, month: str = Query("", max_length=7),
+                      region: str = Query("", max_length=12),
+                      kind: Literal["due", "done", "missing"] = "due", indicator: bool = False):
     prefix = selectors.rate_scope(request.user, region)
     first = month_parse(month or None)
     plans = selectors.rate_plans(request.user, prefix, first, kind, indicator_only=indicator)

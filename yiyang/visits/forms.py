@@ -7,12 +7,13 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from yiyang.core.web import PlainForm
 from yiyang.visits.models import ElderState, Outcome, Risk, Way
 
 FOLLOW_UP_ROWS = 3
 
 
-class VisitForm(forms.Form):
+class VisitForm(PlainForm):
     way = forms.ChoiceField(label="方式", choices=Way.choices, widget=forms.RadioSelect, initial=Way.HOME)
     outcome = forms.ChoiceField(label="结果", choices=Outcome.choices, widget=forms.RadioSelect, initial=Outcome.MET)
     missed_reason = forms.CharField(label="未遇或拒访原因", max_length=200, required=False)
@@ -36,14 +37,6 @@ class VisitForm(forms.Form):
         self.fields["needs_changed"].choices = list(need_choices)  # type: ignore[attr-defined]
         if not self.is_bound:
             self.initial["visited_at"] = timezone.localtime().replace(second=0, microsecond=0)
-        for i in range(FOLLOW_UP_ROWS):
-            self.fields[f"fu_title_{i}"] = forms.CharField(
-                label=f"跟踪事项{i + 1}", max_length=200, required=False,
-                widget=forms.TextInput(attrs={"placeholder": "要跟踪的事，如：联系物业加装扶手",
-                                              "aria-label": f"跟踪事项{i + 1}"}))
-            self.fields[f"fu_due_{i}"] = forms.DateField(
-                label=f"跟踪事项{i + 1}的期限", required=False,
-                widget=forms.DateInput(attrs={"type": "date", "aria-label": f"跟踪事项{i + 1}的期限"}))
 
     def follow_up_rows(self):
         return [(self[f"fu_title_{i}"], self[f"fu_due_{i}"]) for i in range(FOLLOW_UP_ROWS)]
@@ -63,5 +56,15 @@ class VisitForm(forms.Form):
         return data
 
 
-class PlanCancelForm(forms.Form):
+# The follow-up rows are ordinary fields of the class (so PlainForm words their limits too).
+for _i in range(FOLLOW_UP_ROWS):
+    VisitForm.base_fields[f"fu_title_{_i}"] = forms.CharField(
+        label=f"跟踪事项{_i + 1}", max_length=200, required=False,
+        widget=forms.TextInput(attrs={"placeholder": "要跟踪的事，如：联系物业加装扶手", "aria-label": f"跟踪事项{_i + 1}"}))
+    VisitForm.base_fields[f"fu_due_{_i}"] = forms.DateField(
+        label=f"跟踪事项{_i + 1}的期限", required=False,
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": f"跟踪事项{_i + 1}的期限"}))
+
+
+class PlanCancelForm(PlainForm):
     reason = forms.CharField(label="取消原因", max_length=200)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
+
+Code = Annotated[str, Field(max_length=40)]
 
 
 class DueItemRead(Schema):
@@ -37,13 +40,14 @@ class FollowUpIn(Schema):
 class VisitCreate(Schema):
     elder_id: uuid.UUID
     visited_at: dt.datetime
-    way: str = Field(description="home（上门）/ video（视频）/ phone（电话）")
-    outcome: str = Field("met", description="met（已探访）/ not_home（未遇）/ refused（拒访）")
+    way: Literal["home", "video", "phone"] = Field(description="home（上门）/ video（视频）/ phone（电话）")
+    outcome: Literal["met", "not_home", "refused"] = Field(
+        "met", description="met（已探访）/ not_home（未遇）/ refused（拒访）")
     missed_reason: str = Field("", max_length=200)
-    elder_state: str = Field("", description="good / fair / poor / urgent")
+    elder_state: Literal["", "good", "fair", "poor", "urgent"] = Field("", description="good / fair / poor / urgent")
     findings: str = Field("", max_length=2000)
-    risks: list[str] = Field(default_factory=list, max_length=20)
-    needs_changed: list[str] = Field(default_factory=list, max_length=20)
+    risks: list[Code] = Field(default_factory=list, max_length=20)
+    needs_changed: list[Code] = Field(default_factory=list, max_length=20)
     follow_ups: list[FollowUpIn] = Field(default_factory=list, max_length=10)
     latitude: float | None = Field(None, description="签到：手机当前位置（可选，不保存，只保存与住址网格的距离）")
     longitude: float | None = None
