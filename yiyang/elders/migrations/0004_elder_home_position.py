@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elders', '0002_default_categories'),
+        ('elders', '0003_consent_method'),
     ]
 
     operations = [
