@@ -345,7 +345,7 @@ def visit_record(
         for f in follow_ups:
             followup = followup_create(actor=actor, elder=elder, title=f.title.strip(), due_date=f.due_date,
                                        source="visit", source_id=visit.pk)
-            followup_ids.append(followup.pk)
+            followup_ids.append(str(followup.pk))
     event_record(
         type=events.RECORDED, actor=actor, elder_id=elder.pk, subject=visit, region_code=elder.region_id,
         payload={"visit_id": str(visit.pk), "way": way, "way_label": str(Way(way).label), "outcome": outcome,
