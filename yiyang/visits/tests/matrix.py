@@ -38,7 +38,8 @@ def _plan(world: World, elder: Elder) -> VisitPlan:
 
 def _visit(world: World, elder: Elder) -> Visit:
     # A worker's call (a superuser is a city administrator: it does not record visits).
-    return services.visit_record(actor=world.users["commissioner"], elder=elder, visited_at=timezone.now(),
+    fresh = Elder.objects.get(pk=elder.pk)  # another cell's target may have changed the world's instance
+    return services.visit_record(actor=world.users["commissioner"], elder=fresh, visited_at=timezone.now(),
                                  way="phone", findings="电话问候")
 
 
