@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('elders', '0004_elder_home_position'),
+        ('elders', '0008_elder_home_position'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('elders', '0003_consent_method'),
+        ('elders', '0007_duplicate_suspects'),
     ]
 
     operations = [
