@@ -85,5 +85,6 @@ api.add_router("", "yiyang.surveys.api.router")
 api.add_router("", "yiyang.entitlements.api.router")
 api.add_router("/visits", "yiyang.visits.api.router")
 api.add_router("/indicators", "yiyang.visits.api.indicators")
+api.add_router("", "yiyang.casework.api.router")
 
 __all__ = ["api"]

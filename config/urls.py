@@ -16,6 +16,7 @@ urlpatterns = [
     path("assessments/", include("yiyang.assessments.urls")),
     path("entitlements/", include("yiyang.entitlements.urls")),
     path("visits/", include("yiyang.visits.urls")),
+    path("casework/", include("yiyang.casework.urls")),
     path("", include("yiyang.surveys.urls")),  # /elders/<id>/survey/, /surveys/<id>/
     path("", include("yiyang.core.urls")),
 ]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from yiyang.casework import access as cw_access
 from yiyang.casework.models import CaseConference, Consultation, Errand, FollowUp
 from yiyang.core.access import prefix_q
+from yiyang.regions.codes import prefix_of
 
 OVERDUE_FIRST = F("is_overdue").desc()
 
@@ -39,10 +40,19 @@ def followups_open_for(user: Any, today: dt.date | None = None) -> QuerySet[Foll
     return qs.select_related("elder", "created_by").order_by(OVERDUE_FIRST, "due_date", "created_at")
 
 
+def _in_region(qs: QuerySet[Any], region: str) -> QuerySet[Any]:
+    """Narrowed to a region of the tree (a supervisor's click on one community's number)."""
+    if not region:
+        return qs
+    if not region.isdigit() or len(region) != 12:
+        return qs.none()
+    return qs.filter(prefix_q(prefix_of(region), "region_code"))
+
+
 def followups_for(user: Any, *, status: str = "open", elder: Any = None, mine: bool = False,
-                  overdue: bool = False, today: dt.date | None = None) -> QuerySet[FollowUp]:
+                  overdue: bool = False, region: str = "", today: dt.date | None = None) -> QuerySet[FollowUp]:
     day = _today(today)
-    qs = cw_access.access_followups(user)
+    qs = _in_region(cw_access.access_followups(user), region)
     if status:
         qs = qs.filter(status=status)
     if elder is not None:
@@ -73,10 +83,10 @@ ERRAND_OPEN_Q = Q(status__in=Errand.OPEN_STATUSES)
 
 
 def errands_for(user: Any, *, status: str = "", elder: Any = None, mine: bool = False, overdue: bool = False,
-                today: dt.date | None = None) -> QuerySet[Errand]:
+                region: str = "", today: dt.date | None = None) -> QuerySet[Errand]:
     """Errands of the caller's jurisdiction; ``status`` "open" means requested or in progress."""
     day = _today(today)
-    qs = cw_access.access_errands(user)
+    qs = _in_region(cw_access.access_errands(user), region)
     if status == "open":
         qs = qs.filter(ERRAND_OPEN_Q)
     elif status:

@@ -246,10 +246,14 @@ class ErrandTests(TestCase):
 
     def test_full_life_cycle_with_evidence_and_four_eyes_closure(self):
         errand = self.request()
-        with self.assertRaises(ForbiddenError):  # not the assignee nor a lead
-            services.errand_start(actor=self.worker2, errand=errand)
-        errand = services.errand_start(actor=self.worker, errand=errand)
+        with self.assertRaises(NotFoundError):
+            services.errand_start(actor=self.worker_b, errand=errand)
+        with self.assertRaises(ForbiddenError):
+            services.errand_start(actor=self.provider, errand=errand)
+        # A colleague of the jurisdiction may take it over; the event names her.
+        errand = services.errand_start(actor=self.worker2, errand=errand)
         assert errand.status == "in_progress" and errand.started_at
+        assert Event.objects.get(subject_id=str(errand.pk), type=events.ERRAND_STARTED).actor == self.worker2
         with self.assertRaises(FieldErrors) as cm:
             services.errand_complete(actor=self.worker, errand=errand, note="已陪同", evidence=("a.exe", b"MZ\x90"))
         assert cm.exception.errors["evidence"] == ["只能上传照片（JPEG、PNG）或 PDF 文件"]
