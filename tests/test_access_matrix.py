@@ -100,8 +100,8 @@ def test_list_shows_only_the_jurisdiction(db, world, app, endpoint, role):
 
 def test_the_apps_declare_their_endpoints():
     apps = {app for app, _module in matrix.declarations()}
-    assert {"elders", "assessments", "surveys", "entitlements"} <= apps
-    for app in ("elders", "assessments", "surveys", "entitlements"):
+    assert {"elders", "assessments", "surveys", "entitlements", "casework"} <= apps
+    for app in ("elders", "assessments", "surveys", "entitlements", "casework"):
         assert any(c.app == app and c.kind == "api" for c in CELLS), app
         assert any(c.app == app and c.kind == "page" for c in CELLS), app
 
