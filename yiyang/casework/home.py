@@ -45,6 +45,8 @@ def errands_todo(request: Any) -> TodoItems | None:
 
 def followups_badge(request: Any) -> int | None:
     """The navigation count: my open follow-ups that are due today or overdue."""
+    if getattr(request.user, "pk", None) is None:
+        return None
     return selectors.followups_open_for(request.user).filter(due_date__lte=timezone.localdate()).count() or None
 
 

@@ -226,7 +226,7 @@ def errand_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         new_consent = None
-        if consent is None:
+        if consent is None and (d["consent_granted_by"] or d["consent_method"]):
             new_consent = {"granted_by": d["consent_granted_by"], "method": d["consent_method"],
                            "granted_at": d["consent_granted_at"], "evidence": d["consent_evidence"]}
         try:
