@@ -439,7 +439,9 @@ def _errand_locked(actor: Any, errand: Errand, capability: str) -> Errand:
     _require(actor, capability)
     if not in_jurisdiction(actor, errand.region_code):
         raise NotFoundError()
-    return Errand.objects.select_for_update().select_related("elder", "consent", "service_point").get(pk=errand.pk)
+    # Lock the errand row only (its service point is a nullable outer join, which PostgreSQL cannot lock).
+    return (Errand.objects.select_for_update(of=("self",)).select_related("elder", "consent", "service_point")
+            .get(pk=errand.pk))
 
 
 def _errand_event(actor: Any, errand: Errand, type_: str, now: dt.datetime | None = None, **extra: Any) -> None:
