@@ -7,7 +7,14 @@ from typing import Any
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.casework.models import CaseConference, ConferenceDecision, Consultation, Errand, ErrandEvidence, FollowUp
+from yiyang.casework.models import (
+    CaseConference,
+    ConferenceDecision,
+    Consultation,
+    Errand,
+    ErrandEvidence,
+    FollowUp,
+)
 from yiyang.core.access import jurisdiction_filter
 
 
@@ -32,10 +39,10 @@ class ConsultationAdmin(ReadOnlyInJurisdiction):
     list_filter = ["channel", "service_item", "result", "visitor_type"]
     list_select_related = ["elder", "recorded_by"]
     date_hierarchy = "visited_at"
-    fields = ["channel", "visitor_type", "visitor_count", "family_count", "visited_at", "elder", "masked_name",
-              "visitor_age", "masked_phone", "masked_address", "community", "region_code", "service_point",
-              "service_item", "result", "reason", "advice", "aftercare", "recorded_by", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ("channel", "visitor_type", "visitor_count", "family_count", "visited_at", "elder", "masked_name",
+                       "visitor_age", "masked_phone", "masked_address", "community", "region_code", "service_point",
+                       "service_item", "result", "reason", "advice", "aftercare", "recorded_by", "created_at")
+    fields = readonly_fields
 
     @admin.display(description=_("姓名"))
     def masked_name(self, obj: Consultation) -> str:
@@ -60,8 +67,8 @@ class FollowUpAdmin(ReadOnlyInJurisdiction):
 
 class DecisionInline(admin.TabularInline):
     model = ConferenceDecision
-    fields = ["text", "followup"]
-    readonly_fields = fields
+    readonly_fields = ("text", "followup")
+    fields = readonly_fields
     extra = 0
     can_delete = False
 
@@ -75,8 +82,8 @@ class CaseConferenceAdmin(ReadOnlyInJurisdiction):
 
 class EvidenceInline(admin.TabularInline):
     model = ErrandEvidence
-    fields = ["file_name", "content_type", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = fields
+    readonly_fields = ("file_name", "content_type", "size", "uploaded_by", "uploaded_at")
+    fields = readonly_fields
     extra = 0
     can_delete = False
 

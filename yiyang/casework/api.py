@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from yiyang.accounts.models import User
 from yiyang.casework import access as cw_access
@@ -19,14 +19,17 @@ from yiyang.casework.schemas import (
     ConferenceRead,
     ConsultationCreate,
     ConsultationPage,
+    ConsultationQuery,
     ConsultationRead,
     DecisionRead,
     ErrandComplete,
     ErrandCreate,
     ErrandPage,
+    ErrandQuery,
     ErrandRead,
     FollowUpCreate,
     FollowUpPage,
+    FollowUpQuery,
     FollowUpRead,
     NoteIn,
     ReasonIn,
@@ -120,12 +123,11 @@ def consultation_create(request: HttpRequest, payload: ConsultationCreate):
 
 
 @router.get("/consultations", response=ConsultationPage, summary="咨询服务记录（管辖范围内，新的在前）")
-def consultation_list(request: HttpRequest, elder_id: uuid.UUID | None = None, channel: str = "", page: int = 1,
-                      page_size: int = 20):
+def consultation_list(request: HttpRequest, q: Query[ConsultationQuery]):
     require_capability(request.user, cw_access.CASEWORK_VIEW)
-    elder = elder_access.access_elder(request.user, elder_id) if elder_id else None
-    page, page_size = _page(page, page_size)
-    qs = selectors.consultations_for(request.user, elder=elder, channel=channel).select_related("service_point")
+    elder = elder_access.access_elder(request.user, q.elder_id) if q.elder_id else None
+    page, page_size = _page(q.page, q.page_size)
+    qs = selectors.consultations_for(request.user, elder=elder, channel=q.channel).select_related("service_point")
     rows = list(qs[(page - 1) * page_size: page * page_size])
     links: dict[str, list[uuid.UUID]] = {}
     for source_id, pk in FollowUp.objects.filter(source=FollowUp.Source.CONSULTATION,
@@ -145,14 +147,13 @@ def consultation_detail(request: HttpRequest, consultation_id: uuid.UUID):
 
 @router.get("/follow-ups", response=FollowUpPage,
             summary="跟踪事项（默认：本人待跟踪的，逾期的在前；mine=false 为辖区内全部）")
-def followup_list(request: HttpRequest, mine: bool = True, status: str = "open", overdue: bool = False,
-                  elder_id: uuid.UUID | None = None, page: int = 1, page_size: int = 50):
+def followup_list(request: HttpRequest, q: Query[FollowUpQuery]):
     require_capability(request.user, cw_access.CASEWORK_VIEW)
-    elder = elder_access.access_elder(request.user, elder_id) if elder_id else None
-    page, page_size = _page(page, page_size)
-    if status not in ("", *FollowUp.Status.values):
+    elder = elder_access.access_elder(request.user, q.elder_id) if q.elder_id else None
+    page, page_size = _page(q.page, q.page_size)
+    if q.status not in ("", *FollowUp.Status.values):
         raise FieldErrors({"status": ["应为 open、done 或 cancelled"]})
-    qs = selectors.followups_for(request.user, status=status, elder=elder, mine=mine, overdue=overdue)
+    qs = selectors.followups_for(request.user, status=q.status, elder=elder, mine=q.mine, overdue=q.overdue)
     return FollowUpPage(items=[followup_read(f) for f in qs[(page - 1) * page_size: page * page_size]],
                         count=qs.count(), page=page, page_size=page_size)
 
@@ -200,14 +201,13 @@ def errand_create(request: HttpRequest, payload: ErrandCreate):
 
 
 @router.get("/errands", response=ErrandPage, summary="委托代办（管辖范围内；status=open 为未办完的，逾期的在前）")
-def errand_list(request: HttpRequest, status: str = "", mine: bool = False, overdue: bool = False,
-                elder_id: uuid.UUID | None = None, page: int = 1, page_size: int = 50):
+def errand_list(request: HttpRequest, q: Query[ErrandQuery]):
     require_capability(request.user, cw_access.CASEWORK_VIEW)
-    if status not in ("", "open", *Errand.Status.values):
+    if q.status not in ("", "open", *Errand.Status.values):
         raise FieldErrors({"status": ["应为 open、requested、in_progress、done、closed 或 cancelled"]})
-    elder = elder_access.access_elder(request.user, elder_id) if elder_id else None
-    page, page_size = _page(page, page_size)
-    qs = selectors.errands_for(request.user, status=status, elder=elder, mine=mine, overdue=overdue) \
+    elder = elder_access.access_elder(request.user, q.elder_id) if q.elder_id else None
+    page, page_size = _page(q.page, q.page_size)
+    qs = selectors.errands_for(request.user, status=q.status, elder=elder, mine=q.mine, overdue=q.overdue) \
         .select_related("consent", "completed_by", "closed_by").prefetch_related("evidence")
     return ErrandPage(items=[errand_read(e) for e in qs[(page - 1) * page_size: page * page_size]],
                       count=qs.count(), page=page, page_size=page_size)

@@ -13,6 +13,7 @@ from yiyang.accounts.models import User
 from yiyang.casework import access as cw_access
 from yiyang.casework.models import Consultation, Errand
 from yiyang.core.access import has_capability
+from yiyang.core.web import PlainForm
 from yiyang.elders.models import Consent
 from yiyang.regions import access as region_access
 from yiyang.regions.models import Region
@@ -47,12 +48,12 @@ def _now_local() -> str:
     return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(PlainForm):
     channel = forms.ChoiceField(label=_("咨询方式"), choices=Consultation.Channel.choices, widget=forms.RadioSelect,
                                 initial=Consultation.Channel.WALK_IN)
-    elder = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    elder = forms.UUIDField(required=False, max_length=36, widget=forms.HiddenInput)
     service_item = forms.ChoiceField(label=_("服务事项"), choices=[("", "—"), *Consultation.ServiceItem.choices])
-    reason = forms.CharField(label=_("来访事由"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(label=_("来访事由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     advice = forms.CharField(label=_("顾问建议"), required=False, max_length=500,
                              widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
                              help_text=_("不超过 500 字"))
@@ -73,7 +74,8 @@ class ConsultationForm(forms.Form):
                                     widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
     community = forms.ChoiceField(label=_("所属居委"), required=False)
     visitor_address = forms.CharField(label=_("地址"), required=False, max_length=200)
-    aftercare = forms.CharField(label=_("事后跟踪情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    aftercare = forms.CharField(label=_("事后跟踪情况"), required=False, max_length=2000,
+                                widget=forms.Textarea(attrs={"rows": 2}))
     # 跟踪事项 — optional.
     followup_title = forms.CharField(label=_("跟踪事项"), required=False, max_length=200)
     followup_due = forms.DateField(label=_("完成期限"), required=False,
@@ -97,7 +99,7 @@ class ConsultationForm(forms.Form):
         return data
 
 
-class FollowUpForm(forms.Form):
+class FollowUpForm(PlainForm):
     title = forms.CharField(label=_("跟踪事项"), max_length=200)
     due_date = forms.DateField(label=_("完成期限"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     assignee = forms.ChoiceField(label=_("负责人"), required=False)
@@ -109,13 +111,13 @@ class FollowUpForm(forms.Form):
             self.initial.setdefault("due_date", timezone.localdate() + dt.timedelta(days=7))
 
 
-class NoteForm(forms.Form):
-    note = forms.CharField(label=_("跟踪结果"), widget=forms.Textarea(attrs={"rows": 2}))
+class NoteForm(PlainForm):
+    note = forms.CharField(label=_("跟踪结果"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ErrandForm(forms.Form):
+class ErrandForm(PlainForm):
     kind = forms.ChoiceField(label=_("代办事项"), choices=Errand.Kind.choices, widget=forms.RadioSelect)
-    description = forms.CharField(label=_("具体内容"), widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(label=_("具体内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     due_date = forms.DateField(label=_("办理期限"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     assignee = forms.ChoiceField(label=_("经办人"), required=False)
     consent_granted_by = forms.CharField(label=_("表示同意的人"), required=False, max_length=50,
@@ -138,17 +140,18 @@ class ErrandForm(forms.Form):
             self.initial.setdefault("consent_granted_at", _now_local())
 
 
-class ErrandCompleteForm(forms.Form):
-    note = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+class ErrandCompleteForm(PlainForm):
+    note = forms.CharField(label=_("办理结果"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     evidence = forms.FileField(label=_("凭证（照片或 PDF，不超过 5 MB）"), required=False,
                                widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}))
 
 
-class ConferenceForm(forms.Form):
+class ConferenceForm(PlainForm):
     held_on = forms.DateField(label=_("会诊日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     participants = forms.MultipleChoiceField(label=_("参加人员"), required=False, widget=forms.CheckboxSelectMultiple)
-    problem = forms.CharField(label=_("会诊问题"), widget=forms.Textarea(attrs={"rows": 3}))
-    minutes = forms.CharField(label=_("会议纪要"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    problem = forms.CharField(label=_("会诊问题"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    minutes = forms.CharField(label=_("会议纪要"), required=False, max_length=10000,
+                              widget=forms.Textarea(attrs={"rows": 5}))
 
     def __init__(self, *args: Any, user: Any, region_code: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

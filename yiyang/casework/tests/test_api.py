@@ -64,9 +64,12 @@ class ApiTests(TestCase):
     def test_consultation_errors_are_chinese(self):
         r = self.post("/api/v1/consultations", {"service_item": "subsidy", "result": "answered",
                                                 "reason": "x", "advice": "字" * 501}, self.worker)
-        assert r.status_code == 400
-        assert r.json()["code"] == "validation_error" and r.json()["message"] == "提交的内容有误，请按提示修改"
-        assert r.json()["detail"]["fields"]["advice"] == ["顾问建议不能超过 500 字（现有 501 字）"]
+        assert r.status_code == 422 and r.json()["code"] == "validation_error"
+        assert r.json()["detail"]["fields"]["advice"] == ["最长500字"]
+        r = self.post("/api/v1/consultations", {"service_item": "subsidy", "result": "answered",
+                                                "reason": "x", "visitor_phone": "12345"}, self.worker)
+        assert r.status_code == 400 and r.json()["message"] == "提交的内容有误，请按提示修改"
+        assert "手机号" in r.json()["detail"]["fields"]["visitor_phone"][0]
         r = self.post("/api/v1/consultations", {"result": "answered", "reason": "x"}, self.worker)
         assert r.status_code == 422 and r.json()["detail"]["fields"]["service_item"] == ["必填"]
         r = self.post("/api/v1/consultations", {"service_item": "subsidy", "result": "answered", "reason": "x",
