@@ -67,7 +67,7 @@ class ApiTests(TestCase):
         assert r.status_code == 422 and r.json()["code"] == "validation_error"
         assert r.json()["detail"]["fields"]["advice"] == ["最长500字"]
         r = self.post("/api/v1/consultations", {"service_item": "subsidy", "result": "answered",
-                                                "reason": "x", "visitor_phone": "12345"}, self.worker)
+                                                "reason": "x", "visitor_phone": "2345"}, self.worker)
         assert r.status_code == 400 and r.json()["message"] == "提交的内容有误，请按提示修改"
         assert "手机号" in r.json()["detail"]["fields"]["visitor_phone"][0]
         r = self.post("/api/v1/consultations", {"result": "answered", "reason": "x"}, self.worker)
