@@ -51,7 +51,8 @@ def _now_local() -> str:
 class ConsultationForm(PlainForm):
     channel = forms.ChoiceField(label=_("咨询方式"), choices=Consultation.Channel.choices, widget=forms.RadioSelect,
                                 initial=Consultation.Channel.WALK_IN)
-    elder = forms.UUIDField(required=False, max_length=36, widget=forms.HiddenInput)
+    # A key as text: a malformed one is the access check's 404, like any other id.
+    elder = forms.CharField(required=False, max_length=36, widget=forms.HiddenInput)
     service_item = forms.ChoiceField(label=_("服务事项"), choices=[("", "—"), *Consultation.ServiceItem.choices])
     reason = forms.CharField(label=_("来访事由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     advice = forms.CharField(label=_("顾问建议"), required=False, max_length=500,

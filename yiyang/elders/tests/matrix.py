@@ -149,7 +149,8 @@ def _check_consent_granted(resp: Any, elder: Elder) -> None:
 
 
 def _check_consent_withdrawn(resp: Any, elder: Elder) -> None:
-    assert not Elder.objects.get(pk=elder.pk).consents.filter(withdrawn_at__isnull=True).exists()
+    # Only the world's 拍照留存 consent (other apps' builds may add consents of their own).
+    assert not Elder.objects.get(pk=elder.pk).consents.filter(purpose="photos", withdrawn_at__isnull=True).exists()
 
 
 def _edit_form(elder: Elder) -> dict:
@@ -183,7 +184,8 @@ PAGES = [
              lambda c, e: c.post(page("consent_grant", e), {"purpose": "time_bank", "granted_by": "本人"}), 302,
              _check_consent_granted),
     Endpoint("POST consent withdraw", UPDATE,
-             lambda c, e: c.post(page("consent_withdraw", e, e.consents.get().pk)), 302, _check_consent_withdrawn),
+             lambda c, e: c.post(page("consent_withdraw", e, e.consents.get(purpose="photos").pk)), 302,
+             _check_consent_withdrawn),
 ]
 
 
