@@ -72,8 +72,8 @@ def test_worker_assesses_with_two_assessors_and_sees_level_and_entitlements(page
     expect(care).to_have_attribute("data-status", "entitled")
     expect(care).to_contain_text("经济困难失能老年人护理补贴")
     # Mark it explained to the elder (htmx): the timeline will carry it.
-    care.get_by_role("button", name="已向老人讲解").click()
-    expect(page.locator("#ent-disability_care_subsidy")).to_contain_text("已记录")
+    care.get_by_role("button", name="标记为已告知").click()
+    expect(page.locator("#ent-disability_care_subsidy")).to_contain_text("已告知老人（刚刚记录）")
     screenshot(page, "12-elder-after-assessment")
 
     a = Assessment.objects.get(elder=elder)

@@ -165,8 +165,8 @@ def test_form_errors_inline_in_chinese_and_typed_values_kept(page_factory, worke
 
     field = page.locator(".field.has-error")
     expect(field).to_have_count(1)
-    expect(field.locator(".error")).to_have_text("校验位错误")
-    expect(page.get_by_role("alert")).to_contain_text("身份证号：校验位错误")
+    expect(field.locator(".error")).to_have_text("最后一位（校验位）与前17位对不上，请核对身份证号是否抄错")
+    expect(page.get_by_role("alert")).to_contain_text("身份证号：最后一位（校验位）与前17位对不上，请核对身份证号是否抄错")
     expect(field.get_by_label("身份证号")).to_have_value(bad)
     expect(name_box(page)).to_have_value("刘淑芬")
     expect(page.get_by_label("所属社区")).to_have_value(factories.COMMUNITY_A)
@@ -232,7 +232,7 @@ def test_admin_imports_csv_all_or_nothing(page_factory, street_admin_user, tmp_p
 
     report = page.locator("#import-report")
     expect(report).to_contain_text("共 3 行，无误 2 行，发现 1 处问题")
-    expect(report).to_contain_text("第3行 身份证号：校验位错误")
+    expect(report).to_contain_text("第3行 身份证号：最后一位（校验位）与前17位对不上，请核对身份证号是否抄错")
     expect(report).to_contain_text("本次没有导入任何数据")
     expect(report.get_by_role("button", name=re.compile("确认导入"))).to_have_count(0)
     screenshot(page, "08-import-report")

@@ -75,7 +75,7 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     if birth.year < 1880:
         raise IdentifierError("出生年份早于1880年")
     if not converted and id_check_char(value[:17]) != value[17]:
-        raise IdentifierError("校验位错误")
+        raise IdentifierError("最后一位（校验位）与前17位对不上，请核对身份证号是否抄错")
     return IdNumber(value=value, birth_date=birth, sex="M" if int(value[16]) % 2 else "F")
 
 

@@ -260,5 +260,5 @@ def clean_elder_fields(
 
 
 def label_errors(errors: dict[str, list[str]]) -> list[str]:
-    """``{"id_number": ["校验位错误"]}`` → ``["身份证号：校验位错误"]``."""
+    """``{"id_number": ["应为18位…"]}`` → ``["身份证号：应为18位…"]``."""
     return [f"{FIELD_LABELS.get(k, k)}：{m}" for k, msgs in errors.items() for m in msgs]

@@ -39,7 +39,7 @@ def elder_entitlements(request: HttpRequest, elder_id: uuid.UUID, on: IsoDate | 
 
 
 @router.post("/elders/{elder_id}/entitlements/{benefit}/explained", response={201: ExplainedRead},
-             summary="记录已向老人讲解某项政策（写入个案时间线）")
+             summary="标记为已告知：已向老人告知某项政策（写入个案时间线）")
 def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: str, payload: ExplainedIn | None = None):
     elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     event = services.entitlement_explain(actor=request.user, elder=elder, benefit_code=benefit,
@@ -81,7 +81,7 @@ def entitlement_changes(request: HttpRequest, filters: Query[ChangeQuery]):
 
 
 @router.post("/entitlements/changes/{change_id}/acknowledge", response=ChangeRead, by_alias=True,
-             summary="标记已告知老人")
+             summary="标记为已告知：已向老人告知资格变化")
 def entitlement_change_acknowledge(request: HttpRequest, change_id: int):
     change = selectors.access_change(request.user, change_id)
     access.require_capability(request.user, elder_access.ELDER_UPDATE)

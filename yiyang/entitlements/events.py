@@ -17,7 +17,7 @@ ROUND_EXPORTED = "entitlement.round_exported"
 ROUND_CANCELLED = "entitlement.round_cancelled"
 
 EVENT_TYPES: dict[str, str | Promise] = {
-    EXPLAINED: _("向老人讲解政策"),
+    EXPLAINED: _("已告知老人政策"),
     CHANGED: _("享受资格变化"),
     ACKNOWLEDGED: _("已告知资格变化"),
     RULE_SAVED: _("修改政策规则"),

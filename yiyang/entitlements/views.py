@@ -29,7 +29,7 @@ PAGE_SIZE = 30
 @login_required
 @require_POST
 def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: str) -> HttpResponse:
-    """"已向老人讲解": an event on the timeline; htmx gets the item back showing it was done."""
+    """"标记为已告知" (the elder was told of a benefit): an event on the timeline; htmx gets the item back showing it was done."""
     elder = elder_access.access_elder(request.user, elder_id, elder_access.ELDER_UPDATE)
     try:
         services.entitlement_explain(actor=request.user, elder=elder, benefit_code=benefit,
@@ -45,7 +45,7 @@ def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: st
         return render(request, "entitlements/_item.html",
                       item_context(elder, request.user, items[benefit], selectors.explained(elder), just_explained=True))
     name = Benefit.objects.filter(code=benefit).values_list("name", flat=True).first() or benefit
-    messages.success(request, f"已记录：向{elder.name}讲解了{name}")
+    messages.success(request, f"已标记为已告知：{elder.name}，{name}")
     return redirect(reverse("elders:detail", args=[elder.pk]) + "#entitlements")
 
 
@@ -97,7 +97,7 @@ def change_acknowledge(request: HttpRequest, change_id: int) -> HttpResponse:
         "elder", "elder__region", "elder__region__parent", "benefit", "acknowledged_by").get(pk=change_id)
     if is_htmx(request):
         return render(request, "entitlements/_change.html", {"c": change, "can_acknowledge": True})
-    messages.success(request, f"已标记：已告知{change.elder.name}（{change.benefit.name}）")
+    messages.success(request, f"已标记为已告知：{change.elder.name}，{change.benefit.name}")
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/entitlements/") else reverse("entitlements:changes"))
 

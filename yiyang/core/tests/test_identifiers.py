@@ -35,7 +35,7 @@ def test_birth_date_and_sex_are_derived():
 def test_wrong_check_digit_is_rejected_in_plain_chinese():
     good = valid("44030419450308001")
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
-    with pytest.raises(IdentifierError, match="校验位错误"):
+    with pytest.raises(IdentifierError, match="最后一位（校验位）与前17位对不上"):
         parse_id_number(bad, today=TODAY)
 
 

@@ -297,7 +297,7 @@ def test_create_validation_errors_are_400_keyed_by_field_in_chinese(worker, api)
     body = assert_error(api.post("/api/v1/elders", data), 400, "validation_error")
     fields = body["detail"]["fields"]
     assert set(fields) == {"id_number", "phone", "living_situation", "region_code", "categories"}
-    assert any("校验位错误" in m for m in fields["id_number"])
+    assert any("最后一位（校验位）与前17位对不上，请核对身份证号是否抄错" in m for m in fields["id_number"])
     for messages in fields.values():
         assert messages and all(has_chinese(m) for m in messages)
     assert Elder.objects.count() == 0 and Event.objects.count() == 0

@@ -58,7 +58,7 @@ def test_one_bad_row_writes_nothing_and_is_reported_by_row_and_column(tree):
     report = elders_import(actor=None, data=csv_bytes(rows), file_name="x.csv")
     assert not report.ok and not report.committed
     assert [str(e) for e in report.errors] == [
-        "第3行 身份证号：校验位错误",
+        "第3行 身份证号：最后一位（校验位）与前17位对不上，请核对身份证号是否抄错",
         "第4行 联系电话：不是有效的手机号（11位，以13–19开头）或固定电话（区号-号码）",
         "第5行 社区代码：440304999001 不是本系统区划中的社区代码（应为12位社区代码）",
     ]
@@ -170,7 +170,7 @@ def test_cli_json_report_and_exit_status(tmp_path, settings):
     assert out.returncode == 1, out.stderr
     report = json.loads(out.stdout)
     assert report["rows"] == 2 and report["valid"] == 1
-    assert report["errors"] == [{"row": 3, "column": "身份证号", "message": "校验位错误"}]
+    assert report["errors"] == [{"row": 3, "column": "身份证号", "message": "最后一位（校验位）与前17位对不上，请核对身份证号是否抄错"}]
     good = tmp_path / "good.csv"
     good.write_bytes(csv_bytes([row(身份证号=good_id)]))
     dry = subprocess.run([*yiyang, "import", "elders", str(good), "--dry-run", "--json"], env=env,

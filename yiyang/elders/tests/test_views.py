@@ -174,7 +174,7 @@ def test_create_with_a_bad_id_number_rerenders_with_the_inline_error(client):
     resp = client.post(reverse("elders:create"), {**data, "id_number": bad})
     assert resp.status_code == 400
     html = html_of(resp)
-    assert "校验位错误" in html
+    assert "最后一位（校验位）与前17位对不上，请核对身份证号是否抄错" in html
     assert 'value="王秀英"' in html  # what was typed is kept
     assert Elder.objects.count() == 0 and Event.objects.count() == 0 and EmergencyContact.objects.count() == 0
 

@@ -86,7 +86,7 @@ def test_explained_writes_a_timeline_event(api, worker, mine):
     assert ev.type == "entitlement.explained" and ev.actor == worker and ev.elder_id == mine.pk
     timeline = api.get(f"/api/v1/elders/{mine.pk}/timeline").json()
     assert timeline[0]["type"] == "entitlement.explained"
-    assert timeline[0]["label"] == "向老人讲解政策" and timeline[0]["payload"]["name"] == "高龄津贴"
+    assert timeline[0]["label"] == "已告知老人政策" and timeline[0]["payload"]["name"] == "高龄津贴"
     # No body at all is fine too.
     assert api.post(f"/api/v1/elders/{mine.pk}/entitlements/legal_aid/explained").status_code == 201
     assert_error(api.post(f"/api/v1/elders/{mine.pk}/entitlements/nothing/explained"), 404, "not_found")

@@ -1,4 +1,4 @@
-"""Pages: the elder's entitlements section (template tag), "已向老人讲解" by htmx and without
+"""Pages: the elder's entitlements section (template tag), "标记为已告知" by htmx and without
 JavaScript, the newly-entitled page with its acknowledge button, the policy list, and the
 admin's validation of the condition JSON."""
 
@@ -49,7 +49,7 @@ def test_section_shows_badges_reasons_missing_and_buttons(worker, mine):
     assert "高龄津贴" in html and "可享受" in html and "年满80周岁（现82岁）且为本地户籍" in html
     assert "可能符合" in html and "能力评估等级（尚未按GB/T 42195—2022评估）" in html
     assert "不符合的项目" in html
-    assert html.count("已向老人讲解") >= 3
+    assert html.count("标记为已告知") >= 3 and "讲解" not in html
     assert f"/entitlements/elders/{mine.pk}/advanced_age_allowance/explained/" in html
     assert 'hx-post=' in html and "csrfmiddlewaretoken" in html
     assert f"/assessments/start/{mine.pk}" in html or "开始能力评估" in html
@@ -69,17 +69,17 @@ def test_explained_by_htmx_returns_the_item_showing_it_was_done(client_for, work
     assert resp.status_code == 200
     html = resp.content.decode()
     assert html.startswith('<li class="ent ent-entitled" id="ent-advanced_age_allowance"')
-    assert "已记录：刚刚向老人讲解" in html and "再次讲解" in html
+    assert "已告知老人（刚刚记录）" in html and "标记为已告知" in html
     ev = Event.objects.get(type="entitlement.explained")
     assert ev.elder_id == mine.pk and ev.payload["name"] == "高龄津贴" and ev.actor == worker
     # Shown on the next render of the section.
-    assert "已由" in render_tag(mine, worker)
+    assert "已告知老人：" in render_tag(mine, worker)
 
 
 def test_explained_without_javascript_redirects_back(client_for, worker, mine):
     resp = client_for(worker).post(f"/entitlements/elders/{mine.pk}/legal_aid/explained/", follow=True)
     assert resp.redirect_chain[-1][0].endswith(f"/elders/{mine.pk}/#entitlements")
-    assert "已记录：向" in resp.content.decode()
+    assert "已标记为已告知：" in resp.content.decode()
 
 
 def test_explained_outside_jurisdiction_or_unknown_benefit_is_404(client_for, worker, superuser, mine):
@@ -103,7 +103,7 @@ def test_changes_page_lists_newly_entitled_and_acknowledges(client_for, worker, 
     assert resp.status_code == 200
     html = resp.content.decode()
     assert "新近可享受政策的老年人" in html and e.name in html and "李四海" not in html
-    assert "经济困难老年人养老服务补贴" in html and "可能符合" in html and "已告知老人" in html
+    assert "经济困难老年人养老服务补贴" in html and "可能符合" in html and "标记为已告知" in html
     newly = EntitlementChange.objects.filter(elder=e, to_status="entitled")
     assert html.count('class="ent change"') == newly.count()
     change = newly.first()
