@@ -190,23 +190,23 @@ def test_reveal_asks_why_then_shows_plain_phone_and_logs_it(page_factory, worker
     expect(main).to_contain_text("136****5432")
     expect(main).not_to_contain_text("13698765432")
     page.get_by_text("查看完整信息").click()
-    page.get_by_label("查看事由").fill("看")  # too short: the server says what it needs
-    page.get_by_role("button", name="查看", exact=True).click()
+    page.get_by_label("或填写其他事由").fill("看")  # too short: the server says what it needs
+    page.get_by_role("button", name="按填写的事由查看").click()
     expect(page.locator("#reveal .error")).to_contain_text("请填写查看事由")
-    expect(page.get_by_label("查看事由")).to_have_value("看")  # what was typed stays
+    expect(page.get_by_label("或填写其他事由")).to_have_value("看")  # what was typed stays
     expect(main).not_to_contain_text("13698765432")
     assert not AccessLog.objects.exists()
     screenshot(page, "07-reveal-needs-purpose")
 
-    page.get_by_label("查看事由").fill("电话回访")
-    page.get_by_role("button", name="查看", exact=True).click()
+    # The usual reasons are one tap each (C.6).
+    page.locator("#reveal").get_by_role("button", name="电话联系").click()
     revealed = page.locator("#reveal .revealed")
     expect(revealed).to_contain_text("本次查看已记录")
     expect(revealed.locator('[data-field="phone"]')).to_have_text("13698765432")
     expect(revealed.locator('[data-field="id_number"]')).to_have_text(elder.id_number)
     screenshot(page, "07-revealed")
     log = AccessLog.objects.get()
-    assert (log.actor_id, log.elder_id, log.purpose) == (worker_user.pk, elder.pk, "电话回访")
+    assert (log.actor_id, log.elder_id, log.purpose) == (worker_user.pk, elder.pk, "电话联系")
 
 
 def _csv(rows: list[list[str]]) -> bytes:

@@ -93,7 +93,7 @@ def elder_detail(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         "can_reveal": access.has_capability(user, elder_access.ELDER_REVEAL),
         "can_access_log": access.has_capability(user, elder_access.ELDER_ACCESS_LOG),
         "deactivate_form": DeactivateForm(), "contact_form": ContactForm(), "consent_form": ConsentForm(),
-        "revealable": REVEALABLE,
+        "revealable": REVEALABLE, "reasons": services.REVEAL_REASONS,
         "sections": elder_sections_html(request, elder),
         "suspects": selectors.elder_duplicate_suspects(user, elder) if elder.active else [],
     })
@@ -198,12 +198,15 @@ def elder_reveal(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     elder = elder_access.access_elder(request.user, elder_id)
     try:
         access.require_capability(request.user, elder_access.ELDER_REVEAL)
+        # A tapped usual reason (the submit button's value) wins over the text box.
+        purpose = request.POST.get("reason", "").strip() or request.POST.get("purpose", "")
         values = services.elder_reveal(actor=request.user, elder=elder, fields=request.POST.getlist("fields"),
-                                       purpose=request.POST.get("purpose", ""), remote_addr=client_ip(request))
+                                       purpose=purpose, remote_addr=client_ip(request))
     except ForbiddenError as exc:
         return forbidden(request, exc)
     except FieldErrors as exc:
         return render(request, "elders/_reveal.html", {"elder": elder, "errors": exc.errors, "revealable": REVEALABLE,
+                                                       "reasons": services.REVEAL_REASONS,
                                                        "purpose": request.POST.get("purpose", "")[:LINE_MAX]}, status=422)
     return render(request, "elders/_revealed.html", {"elder": elder, "values": values, "labels": REVEALABLE})
 

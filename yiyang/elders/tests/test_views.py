@@ -267,6 +267,17 @@ def test_reveal_without_a_purpose_or_fields_writes_nothing(client, elder, data):
     assert AccessLog.objects.count() == 0
 
 
+def test_reveal_offers_the_usual_reasons_and_one_tap_reveals_with_it(client, worker, elder):
+    page = html_of(client.get(reverse("elders:detail", args=[elder.pk])))
+    for reason in services.REVEAL_REASONS:
+        assert f'name="reason" value="{reason}"' in page
+    resp = client.post(reverse("elders:reveal", args=[elder.pk]),
+                       {"fields": ["phone"], "reason": "上门探访", "purpose": ""}, headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and "13812345678" in html_of(resp)
+    log = AccessLog.objects.get()
+    assert log.purpose == "上门探访" and log.fields == ["联系电话"]
+
+
 def test_reveal_is_post_only(client, elder):
     assert client.get(reverse("elders:reveal", args=[elder.pk])).status_code == 405
     assert AccessLog.objects.count() == 0
