@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.models import User
-from yiyang.assessments import access as assessment_access
 from yiyang.assessments.models import Assessment
 from yiyang.assessments.scoring import DIMENSIONS, ITEMS
-from yiyang.assessments.services import HEALTH_PROBLEMS, RISK_EVENTS
+from yiyang.assessments.services import HEALTH_PROBLEMS, RISK_EVENTS, co_assessor_eligible
 from yiyang.core import access
 from yiyang.core.text import LINE_MAX, NAME_MAX, PURPOSE_MIN, REMARK_MAX, SHORT_MAX
 from yiyang.core.web import PlainForm
@@ -20,14 +20,18 @@ RISK_CHOICES = [(0, "无"), (1, "1次"), (2, "2次"), (3, "3次及以上")]
 
 
 def co_assessor_choices(user: Any, region_code: str) -> list[tuple[str, str]]:
-    """Staff who may assess in this community: accounts bound to the community or one of
-    its ancestors, with an assessment role."""
-    ancestors = [region_code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
-    candidates = (User.objects.filter(is_active=True, region_id__in=ancestors).exclude(pk=user.pk)
-                  .select_related("region").order_by("-region_id", "username"))  # nearest first
+    """Every assessor who may co-assess in this community (``services.co_assessor_eligible``):
+    the 专员 of this and the neighbouring communities of the street first, then the street's,
+    the district's and the city's staff (issue 7 C.1: before, only administrators were listed)."""
+    ancestors = [region_code[:n].ljust(12, "0") for n in (2, 4, 6, 9)]
+    candidates = (User.objects.filter(Q(region_id__in=ancestors) | access.prefix_q(region_code[:9], "region"),
+                                      is_active=True)
+                  .exclude(pk=user.pk).select_related("region").order_by("-region_id", "username"))
+    rows = [u for u in candidates[:500] if co_assessor_eligible(u, region_code)]
+    # This community, then the other communities of the street, then upwards.
+    rows.sort(key=lambda u: (u.region_id != region_code, u.region_id in ancestors, -int(u.region_id or 0)))
     return [("", "—")] + [
-        (str(u.pk), f"{u.display_name}（{u.get_role_display()}·{u.region.name if u.region else ''}）")
-        for u in candidates[:500] if access.has_capability(u, assessment_access.ASSESSMENT_CREATE)
+        (str(u.pk), f"{u.display_name}（{u.get_role_display()}·{u.region.name if u.region else ''}）") for u in rows
     ]
 
 

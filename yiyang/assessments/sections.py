@@ -18,5 +18,6 @@ def elder_ability(request: Any, elder: Any) -> dict[str, Any] | None:
     return {
         "visible": True, "elder": elder, "current": current, "history": history,
         "open": [a for a in history if a.status in ("draft", "submitted")],
+        "draft": next((a for a in history if a.status == "draft" and a.scheme == "GB/T 42195-2022"), None),
         "can_create": has_capability(user, assessment_access.ASSESSMENT_CREATE) and elder.active,
     }

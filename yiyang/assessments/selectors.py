@@ -28,6 +28,13 @@ def current_level(elder: Any) -> int | None:
     return a.level if a else None
 
 
+def open_draft(elder: Any) -> Assessment | None:
+    """The elder's unfinished GB/T 42195 draft, if any (the latest): a new assessment resumes it."""
+    return (Assessment.objects.filter(elder=elder, status=Assessment.Status.DRAFT,
+                                      scheme=Assessment.Scheme.GBT_42195_2022)
+            .order_by("-created_at").first())
+
+
 def assessment_history(elder: Any) -> QuerySet[Assessment]:
     return (Assessment.objects.filter(elder=elder).exclude(status=Assessment.Status.CANCELLED)
             .prefetch_related("assessor_links").order_by("-assessed_on", "-created_at"))

@@ -177,9 +177,12 @@ def assessment_start(
 
 def co_assessor_eligible(user: Any, region_code: str) -> bool:
     """May ``user`` be the second assessor of an elder of ``region_code``: an active account
-    whose jurisdiction holds the community, with an assessing role."""
-    return bool(user.is_active and access.in_jurisdiction(user, region_code)
-                and access.has_capability(user, assessment_access.ASSESSMENT_CREATE))
+    with an assessing role whose jurisdiction holds the community, or who assesses in another
+    community of the same street (issue 7 C.1: two 专员 of neighbouring communities assess
+    together; the link to the assessment is what lets the second one read and confirm it)."""
+    if not (user.is_active and access.has_capability(user, assessment_access.ASSESSMENT_CREATE)):
+        return False
+    return access.in_jurisdiction(user, region_code) or assessment_access.in_same_street(user, region_code)
 
 
 def co_assessor_find(*, username: str, region_code: str) -> Any:

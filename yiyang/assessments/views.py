@@ -36,6 +36,12 @@ def _get(request: HttpRequest, assessment_id: uuid.UUID, capability: str = asses
 @login_required
 def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     elder = elder_access.access_elder(request.user, elder_id, assessment_access.ASSESSMENT_CREATE)
+    draft = selectors.open_draft(elder)
+    if draft is not None:
+        # One elder, one draft at a time: open it rather than silently starting a second one.
+        messages.info(request, f"该老人有一份未完成的评估草稿（{draft.number}，{draft.assessed_on:%Y-%m-%d}），已为您打开，"
+                               "继续填写即可。")
+        return redirect("assessments:edit", assessment_id=draft.pk)
     form = StartForm(request.POST or None, user=request.user, elder=elder,
                      initial={"assessed_on": timezone.localdate(),
                               "reason": "regular" if selectors.current_assessment(elder) else "first"})
@@ -66,25 +72,37 @@ def assessment_edit(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRespo
         services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.REVEAL,
                                        purpose="填写能力评估", remote_addr=client_ip(request))
     form = AssessmentForm(request.POST or None, initial=AssessmentForm.initial_from(a.answers))
-    missing: list[str] = []
+    missing_summary: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         try:
             a = services.assessment_record(actor=request.user, assessment=a, items=form.items(),
                                            part_a=form.part_a())
-            if "submit" in request.POST:
+            given = {code for code, value in form.items().items() if value is not None}
+            missing_summary = [(i.code, i.name) for i in ITEMS if i.code not in given]
+            if "submit" in request.POST and missing_summary:
+                # Every missing item at the top, each a link to it; the draft is kept.
+                for code, _name in missing_summary:
+                    form.add_error(code, "此项尚未评定")
+            elif "submit" in request.POST:
                 a = services.assessment_submit(actor=request.user, assessment=a)
                 messages.success(request, f"评估已提交：总分 {a.total}，{a.level_name}。请第二评估员确认。")
                 return redirect("assessments:detail", assessment_id=a.pk)
-            messages.success(request, "已保存草稿")
-            return redirect("assessments:edit", assessment_id=a.pk)
+            else:
+                messages.success(request, "已保存草稿")
+                return redirect("assessments:edit", assessment_id=a.pk)
         except FieldErrors as exc:
             form_add_errors(form, exc)
         except ApplicationError as exc:
             form.add_error(None, exc.message)
-    answered = a.answers.get("items", {})
-    missing = [f"{i.code} {i.name}" for i in ITEMS if i.code not in answered]
+    # The counts follow what the form shows (the worker's answers as sent, or as saved).
+    shown = {i.code for i in ITEMS if form[i.code].value() not in (None, "")}
+    missing = [f"{i.code} {i.name}" for i in ITEMS if i.code not in shown]
+    section_counts = [(d, sum(1 for i in ITEMS if i.dimension == d.code and i.code in shown),
+                       sum(1 for i in ITEMS if i.dimension == d.code)) for d in DIMENSIONS]
     return render(request, "assessments/form.html", {
         "a": a, "form": form, "missing": missing, "assessors": a.assessor_links.all(),
+        "missing_summary": missing_summary if form.errors else [], "answered_count": len(shown),
+        "item_count": len(ITEMS), "section_counts": section_counts,
     }, status=400 if form.errors else 200)
 
 

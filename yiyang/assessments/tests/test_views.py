@@ -14,6 +14,9 @@ def co_worker(tree):
     return factories.make_user("worker_b", "commissioner", factories.COMMUNITY_A, full_name="李敏")
 
 
+RISK = {f"risk_{k}": "0" for k in ("fall", "wandering", "choking", "self_harm", "other")}
+
+
 def form_data(**overrides):
     data = {i.code: str(i.max_score) for i in ITEMS}
     data.update({f"risk_{k}": "0" for k in ("fall", "wandering", "choking", "self_harm", "other")})
@@ -66,9 +69,93 @@ def test_submit_incomplete_shows_what_is_missing(client, worker, co_worker):
     r = client.post(f"/assessments/{a.pk}/edit/", form_data(**{"B.3.4": ""}) | {"submit": "1"})
     assert r.status_code == 400
     html = r.content.decode()
-    assert "缺少条目 B.3.4 记忆" in html
+    assert 'href="#item-B.3.4"' in html and "还有 1 项未评" in html
     a.refresh_from_db()
     assert a.status == "draft" and a.answers["items"]["B.1.1"] == 4  # the rest was kept
+
+
+# -- the form on a phone (issue 7 C.1) ----------------------------------------------------------
+
+
+def _draft(client, worker, co_worker):
+    elder = factories.make_elder(worker)
+    client.force_login(worker)
+    client.post(f"/assessments/elder/{elder.pk}/new/",
+                {"reason": "first", "assessed_on": "2026-11-20", "co_assessor": str(co_worker.pk)})
+    return elder, Assessment.objects.get(elder=elder)
+
+
+def test_the_form_shows_progress_overall_and_per_section_with_jumps(client, worker, co_worker):
+    _elder, a = _draft(client, worker, co_worker)
+    html = client.get(f"/assessments/{a.pk}/edit/").content.decode()
+    assert '<span id="answered-count">0</span>/26' in html and "尚有 26 项未评" in html
+    assert 'href="#sec-B1"' in html and 'id="sec-B1"' in html and '<span data-count-for="B.1">0/8</span>' in html
+    assert "yiyang/assessment-form.js" in html and "<script>" not in html  # CSP: no inline script
+    client.post(f"/assessments/{a.pk}/edit/", RISK | {"B.1.1": "4", "B.1.2": "3", "B.2.1": "2", "save": "1"})
+    html = client.get(f"/assessments/{a.pk}/edit/").content.decode()
+    assert '<span id="answered-count">3</span>/26' in html and "尚有 23 项未评" in html
+    assert '<span data-count-for="B.1">2/8</span>' in html and '<span data-count-for="B.2">1/4</span>' in html
+
+
+def test_an_incomplete_submit_lists_every_missing_item_at_the_top_with_links(client, worker, co_worker):
+    _elder, a = _draft(client, worker, co_worker)
+    answered = {"B.1.1": "4", "B.1.2": "4", "B.1.3": "4", "B.1.4": "4", "B.1.5": "4"}
+    r = client.post(f"/assessments/{a.pk}/edit/", RISK | answered | {"submit": "1"})
+    assert r.status_code == 400
+    html = r.content.decode()
+    summary = html[html.index('id="missing-summary"'):html.index("</div>", html.index('id="missing-summary"'))]
+    assert "还有 21 项未评" in summary and "草稿已保存" in summary
+    assert all(f'href="#item-{i.code}"' in summary for i in ITEMS if i.code not in answered)
+    assert html.index('id="missing-summary"') < html.index('id="sec-A"')  # at the top of the form
+    a.refresh_from_db()
+    assert a.status == "draft" and len(a.answers["items"]) == 5
+
+
+def test_the_count_follows_the_answers_sent_not_the_last_save(client, worker, tree):
+    # All 26 answered but no second assessor: the page comes back — and no longer says 尚有 26 项未评.
+    elder = factories.make_elder(worker)
+    client.force_login(worker)
+    client.post(f"/assessments/elder/{elder.pk}/new/", {"reason": "first", "assessed_on": "2026-11-20"})
+    a = Assessment.objects.get()
+    r = client.post(f"/assessments/{a.pk}/edit/", form_data() | {"submit": "1"})
+    html = r.content.decode()
+    assert r.status_code == 400 and "第二评估员" in html
+    assert "尚有 26 项未评" not in html and '<span id="answered-count">26</span>/26' in html
+    assert "26 项已全部评定" in html
+
+
+def test_a_new_assessment_resumes_the_open_draft(client, worker, co_worker):
+    elder, a = _draft(client, worker, co_worker)
+    section = client.get(f"/elders/{elder.pk}/").content.decode()
+    assert f'href="/assessments/{a.pk}/edit/">继续评估' in section
+    r = client.get(f"/assessments/elder/{elder.pk}/new/")
+    assert r.status_code == 302 and r["Location"] == f"/assessments/{a.pk}/edit/"
+    r = client.post(f"/assessments/elder/{elder.pk}/new/", {"reason": "first", "assessed_on": "2026-11-20"})
+    assert r.status_code == 302 and Assessment.objects.filter(elder=elder).count() == 1
+
+
+def test_any_assessor_of_the_street_may_be_second_assessor_and_confirm(client, worker, tree):
+    """Before, only administrators (bound above the community) were offered."""
+    neighbour = factories.make_user("worker_a2", "commissioner", factories.COMMUNITY_A2, full_name="周专员")
+    far = factories.make_user("worker_b1", "commissioner", factories.COMMUNITY_B, full_name="远专员")
+    elder = factories.make_elder(worker)
+    client.force_login(worker)
+    page = client.get(f"/assessments/elder/{elder.pk}/new/").content.decode()
+    assert f'value="{neighbour.pk}"' in page and "周专员" in page and f'value="{far.pk}"' not in page
+    r = client.post(f"/assessments/elder/{elder.pk}/new/",
+                    {"reason": "first", "assessed_on": "2026-11-20", "co_assessor": str(neighbour.pk)})
+    assert r.status_code == 302
+    a = Assessment.objects.get()
+    client.post(f"/assessments/{a.pk}/edit/", form_data() | {"submit": "1"})
+    # The neighbour reaches this assessment (only it: not the elder's page) and confirms it.
+    client.force_login(neighbour)
+    assert client.get(f"/assessments/{a.pk}/").status_code == 200
+    assert client.get(f"/elders/{elder.pk}/").status_code == 404
+    r = client.post(f"/assessments/{a.pk}/confirm/")
+    a.refresh_from_db()
+    assert a.status == "confirmed" and a.confirmed_by == neighbour
+    client.force_login(far)
+    assert client.get(f"/assessments/{a.pk}/").status_code == 404
 
 
 def test_start_refuses_a_future_date(client, worker):
