@@ -95,3 +95,68 @@ def test_worker_assesses_with_two_assessors_and_sees_level_and_entitlements(page
     assert doc["number"] == a.number and doc["subject"]["id_number"] == elder.id_number
     log = AccessLog.objects.get(elder_id=elder.pk, action="export")
     assert log.purpose == "老人迁往外地，转交评估结果" and log.actor == worker
+
+
+def test_phone_form_shows_progress_lists_what_is_missing_and_resumes_the_draft(page_factory):
+    """Issue 7 C.1 on a 390-px phone: answered/26 and per section, live while tapping; section
+    jumps; every missing item at the top after an incomplete submit; the draft resumed rather
+    than a second one started; a 专员 of the neighbouring community as second assessor, who
+    confirms with their own login."""
+    factories.load_tree()
+    factories.make_user("worker_meijing", Role.COMMISSIONER, factories.COMMUNITY_A, full_name="李专员")
+    factories.make_user("worker_shangmeilin", Role.COMMISSIONER, factories.COMMUNITY_A2, full_name="周专员")
+    elder = factories.make_elder(None, name="赵桂芝", categories=["subsistence"])
+    page = page_factory("phone")
+    log_in(page, "worker_meijing")
+
+    page.goto(f"/elders/{elder.pk}/")
+    page.locator("#ability").get_by_role("link", name="开始评估").click()
+    co = page.get_by_label("第二评估员")
+    co.select_option(co.locator("option", has_text="周专员").get_attribute("value"))  # another community
+    page.locator("main").get_by_role("button", name="开始").click()
+
+    expect(page.locator("#answered-count")).to_have_text("0")
+    expect(page.locator("#missing-line")).to_have_text("尚有 26 项未评")
+    for item in ITEMS[:3]:
+        page.locator(f"input[name='{item.code}'][value='{item.max_score}']").check()
+    # Live, before anything is saved.
+    expect(page.locator("#answered-count")).to_have_text("3")
+    expect(page.locator("#missing-line")).to_have_text("尚有 23 项未评")
+    expect(page.locator('[data-count-for="B.1"]')).to_have_text("3/8")
+    page.locator(".assess-nav").get_by_role("link", name=re.compile("精神状态")).click()
+    expect(page).to_have_url(re.compile(r"#sec-B3$"))
+    expect(page.locator("#sec-B3 h2")).to_be_in_viewport()
+
+    page.watch.allow_status(400, f"/assessments/{Assessment.objects.get().pk}/edit/")
+    page.get_by_role("button", name="提交评估").click()
+    summary = page.locator("#missing-summary")
+    expect(summary).to_contain_text("还有 23 项未评，评完才能提交（草稿已保存）")
+    expect(summary.get_by_role("link")).to_have_count(23)
+    screenshot(page, "13-assessment-missing-summary")
+    summary.get_by_role("link", name="B.4.5 社会交往能力").click()
+    expect(page).to_have_url(re.compile(r"#item-B\.4\.5$"))
+    expect(page.locator("#item-B\\.4\\.5")).to_be_in_viewport()
+
+    # Leave and come back: the draft is resumed, not started again.
+    page.goto(f"/elders/{elder.pk}/")
+    page.locator("#ability").get_by_role("link", name="继续评估").click()
+    expect(page.locator("#answered-count")).to_have_text("3")
+    page.goto(f"/assessments/elder/{elder.pk}/new/")
+    expect(page.locator(".messages")).to_contain_text("未完成的评估草稿")
+    assert Assessment.objects.filter(elder=elder).count() == 1
+
+    for item in ITEMS:
+        page.locator(f"input[name='{item.code}'][value='{item.max_score}']").check()
+    expect(page.locator("#missing-line")).to_have_text("26 项已全部评定，可以提交")
+    screenshot(page, "14-assessment-form-complete")
+    page.get_by_role("button", name="提交评估").click()
+    expect(page.locator("#status")).to_have_text("已提交")
+
+    # The neighbour confirms on their own phone.
+    other = page_factory("phone")
+    log_in(other, "worker_shangmeilin")
+    other.goto(f"/assessments/{Assessment.objects.get().pk}/")
+    other.locator("#confirm").get_by_role("button", name="确认").click()
+    expect(other.locator("#status")).to_have_text("已确认")
+    a = Assessment.objects.get()
+    assert a.status == "confirmed" and a.confirmed_by.username == "worker_shangmeilin"

@@ -186,6 +186,15 @@ ITEMS: tuple[Item, ...] = (
 )
 ITEM_BY_CODE = {i.code: i for i in ITEMS}
 
+# What each level means, in words an elder and a family read on the printed report.
+LEVEL_PLAIN = {
+    0: "日常生活都能自己完成，身体和精神状态良好。请保持锻炼，定期体检。",
+    1: "大部分日常生活能自己完成，个别事情（如洗澡、上下楼梯）需要别人提醒或帮一点忙。",
+    2: "不少日常生活需要别人帮忙，例如洗澡、穿衣、走动，需要有人定期照料。",
+    3: "大部分日常生活要靠别人帮助，需要有人经常在身边照护。",
+    4: "日常生活完全需要别人照护，需要全天有人照料。",
+}
+
 LEVEL_NAMES = {
     0: "能力完好",
     1: "能力轻度受损（轻度失能）",

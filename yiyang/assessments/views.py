@@ -20,13 +20,14 @@ from yiyang.assessments import selectors, services
 from yiyang.assessments.exchange import assessment_export as exchange_export
 from yiyang.assessments.forms import AssessmentForm, CoSignForm, ExportForm, StartForm
 from yiyang.assessments.models import Assessment
-from yiyang.assessments.scoring import DIMENSIONS, ITEMS, LEVEL_NAMES, RULE_TEXT
+from yiyang.assessments.scoring import DIMENSIONS, ITEMS, LEVEL_NAMES, LEVEL_PLAIN, RULE_TEXT
 from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.htmx import client_ip
 from yiyang.core.models import AccessLog
 from yiyang.core.web import forbidden, form_add_errors
 from yiyang.elders import access as elder_access
+from yiyang.elders.registry import elder_benefits_plain
 
 
 def _get(request: HttpRequest, assessment_id: uuid.UUID, capability: str = assessment_access.ASSESSMENT_VIEW) -> Assessment:
@@ -178,7 +179,9 @@ def assessment_confirm(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRe
         messages.error(request, exc.message)
     else:
         messages.success(request, f"评估已确认：{a.level_name}（有效期至 {a.valid_until:%Y-%m-%d}）")
-        return redirect("elders:detail", elder_id=a.elder_id)
+        if access.in_jurisdiction(request.user, a.region_code):
+            return redirect("elders:detail", elder_id=a.elder_id)
+        # A co-assessor from a neighbouring community reaches the assessment, not the elder's page.
     return redirect("assessments:detail", assessment_id=a.pk)
 
 
@@ -208,6 +211,8 @@ def assessment_print(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResp
                    if i.dimension == d.code]) for d in DIMENSIONS]
     return render(request, "assessments/print.html", {
         "a": a, "elder": a.elder, "groups": groups, "answers": answers,
+        "level_plain": LEVEL_PLAIN.get(a.level, "") if a.level is not None else "",
+        "benefits": elder_benefits_plain(a.elder),
         "dim_rows": [(d, a.dimensions[d.code]) for d in DIMENSIONS],
         "rules": [RULE_TEXT.get(r, r) for r in answers.get("rules_applied", [])],
         "assessors": a.assessor_links.all(), "printed_at": timezone.now(), "printed_by": request.user,

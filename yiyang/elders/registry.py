@@ -5,6 +5,7 @@ the section has nothing for this user. The elder page knows no app by name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.template.loader import render_to_string
@@ -22,3 +23,19 @@ def register_elder_section(section: PageSection) -> None:
 def elder_sections_html(request: Any, elder: Any) -> list[SafeString]:
     return [mark_safe(render_to_string(template, context, request))  # noqa: S308 - our templates, autoescaped
             for template, context in sections_for(ELDER_SECTIONS, request, elder)]
+
+
+# What an elder may apply for, in plain words, for documents handed to the elder (the large-type
+# assessment report). The entitlements app registers the source; the report knows no app by name.
+BenefitSource = Callable[[Any], list[dict[str, Any]]]
+_BENEFIT_SOURCES: list[BenefitSource] = []
+
+
+def register_benefit_source(source: BenefitSource) -> None:
+    if source not in _BENEFIT_SOURCES:
+        _BENEFIT_SOURCES.append(source)
+
+
+def elder_benefits_plain(elder: Any) -> list[dict[str, Any]]:
+    """``[{"name", "status", "how_to_apply"}]`` of every benefit the elder may apply for."""
+    return [row for source in _BENEFIT_SOURCES for row in source(elder)]

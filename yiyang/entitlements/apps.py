@@ -27,7 +27,7 @@ class EntitlementsConfig(AppConfig):
         )
         from yiyang.core.tasks import periodic
         from yiyang.elders import access as elder_access
-        from yiyang.elders.registry import register_elder_section
+        from yiyang.elders.registry import register_benefit_source, register_elder_section
         from yiyang.entitlements import access, demo, home, sections, selectors, tasks
         from yiyang.entitlements.events import EVENT_TYPES
 
@@ -52,4 +52,5 @@ class EntitlementsConfig(AppConfig):
                                             help=_("新近可享受、尚未告知老人的政策项")))
         register_elder_section(PageSection("entitlements", "entitlements/_elder_section.html", order=30,
                                            context=sections.elder_entitlements))
+        register_benefit_source(selectors.elder_benefits_plain)
         register_demo(DemoBuilder("entitlements", demo.demo_build, after=("elders", "assessments")))

@@ -93,6 +93,15 @@ def elder_facts(elder: Elder, *, level: int | None = _NOT_GIVEN) -> dict[str, An
     }
 
 
+def elder_benefits_plain(elder: Elder) -> list[dict[str, Any]]:
+    """The benefits the elder may apply for (可享受, then 可能符合 with what is missing), with how
+    to apply: the plain-language part of the printed assessment report."""
+    items = [i for i in elder_entitlements(elder) if i["status"] in (engine.ENTITLED, engine.MAYBE)]
+    how = dict(Benefit.objects.filter(code__in=[i["benefit"] for i in items]).values_list("code", "how_to_apply"))
+    return [{"name": i["name"], "status": engine.STATUS_NAMES[i["status"]], "how_to_apply": how.get(i["benefit"], ""),
+             "missing": i["missing"]} for i in items]
+
+
 def elder_entitlements(elder: Elder, *, on: dt.date | None = None, rules: RuleSet | None = None,
                        level: int | None = _NOT_GIVEN) -> list[dict[str, Any]]:
     """Every active benefit for the elder, computed now (not read from the status table, so

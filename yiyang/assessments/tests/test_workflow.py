@@ -211,6 +211,10 @@ def test_print_and_view_are_logged(client, worker, co_worker, assessed_elder):
     html = response.content.decode()
     assert "老年人能力评估报告" in html and a.level_name in html
     assert assessed_elder.id_number not in html  # masked on paper too
+    # issue 7 C.5: a way back, a print button (no inline script), the elder's part in plain words.
+    assert f'href="/assessments/{a.pk}/"' in html and "data-print" in html and "yiyang/print.js" in html
+    assert "onclick" not in html and "<script>" not in html
+    assert "这个等级是什么意思" in html and "您可以申请的帮助" in html and "老人或家属签字" in html
     actions = list(AccessLog.objects.filter(elder_id=assessed_elder.pk).values_list("action", flat=True))
     assert "print" in actions
     assert Event.objects.filter(type="assessment.printed", elder_id=assessed_elder.pk).exists()
