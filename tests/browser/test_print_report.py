@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.browser.test_journeys import log_in
 from yiyang.accounts.models import Role
 from yiyang.assessments import services as assessment_services
@@ -59,6 +59,8 @@ def test_report_prints_on_two_a4_pages_with_a_plain_part_for_the_elder(page_fact
     page.get_by_role("button", name="打印").click()
     assert page.evaluate("() => window.__printed") == 1
     pdf = page.pdf(format="A4", print_background=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "15-assessment-report.pdf").write_bytes(pdf)  # for a human to look at
     assert _pdf_pages(pdf) == 2, f"{_pdf_pages(pdf)} pages"
 
     page.get_by_role("link", name=re.compile("返回评估记录")).click()

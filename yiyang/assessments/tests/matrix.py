@@ -193,6 +193,13 @@ def _form(**overrides: str) -> dict[str, str]:
     return data
 
 
+def _without_open_draft(world: World, elder: Elder) -> Elder:
+    """The start page opens an elder's open draft instead (issue 7 C.1): set it aside so the
+    cell exercises starting one."""
+    Assessment.objects.filter(elder=elder, status=Status.DRAFT).update(status=Status.CANCELLED)
+    return elder
+
+
 def _check_start_form(resp: Any, elder: Elder) -> None:
     assert elder.name in resp.content.decode()
 
@@ -200,7 +207,7 @@ def _check_start_form(resp: Any, elder: Elder) -> None:
 def _check_started(resp: Any, elder: Elder) -> None:
     new = Assessment.objects.get(pk=resolve(resp["Location"]).kwargs["assessment_id"])
     assert new.elder_id == elder.pk and new.status == Status.DRAFT and new.reason == "regular"
-    assert Assessment.objects.filter(elder=elder, status=Status.DRAFT).count() == 2
+    assert Assessment.objects.filter(elder=elder, status=Status.DRAFT).count() == 1
 
 
 def _check_immediate(resp: Any, elder: Elder) -> None:
@@ -242,11 +249,12 @@ def _check_printed(resp: Any, a: Assessment) -> None:
 
 
 PAGES = [
-    Endpoint("GET start", (ELDER_VIEW, CREATE), lambda c, e: c.get(elder_page("start", e)), 200, _check_start_form),
+    Endpoint("GET start", (ELDER_VIEW, CREATE), lambda c, e: c.get(elder_page("start", e)), 200, _check_start_form,
+             target=_without_open_draft),
     Endpoint("POST start", (ELDER_VIEW, CREATE),
              lambda c, e: c.post(elder_page("start", e), {"reason": "regular",
                                                           "assessed_on": timezone.localdate().isoformat()}),
-             302, _check_started),
+             302, _check_started, target=_without_open_draft),
     Endpoint("POST immediate", (ELDER_VIEW, CREATE), lambda c, e: c.post(elder_page("immediate", e), {"note": "跌倒后"}),
              302, _check_immediate),
     Endpoint("GET detail", (VIEW,), lambda c, a: c.get(page("detail", a)), 200, _check_page_detail, target=CONFIRMED),
