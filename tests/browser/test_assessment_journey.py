@@ -156,7 +156,7 @@ def test_phone_form_shows_progress_lists_what_is_missing_and_resumes_the_draft(p
     other = page_factory("phone")
     log_in(other, "worker_shangmeilin")
     other.goto(f"/assessments/{Assessment.objects.get().pk}/")
-    other.locator("#confirm").get_by_role("button", name="确认").click()
+    other.locator("#confirm").get_by_role("button", name="确认", exact=True).click()
     expect(other.locator("#status")).to_have_text("已确认")
     a = Assessment.objects.get()
     assert a.status == "confirmed" and a.confirmed_by.username == "worker_shangmeilin"
