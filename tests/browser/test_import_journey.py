@@ -52,7 +52,7 @@ def test_template_error_report_fix_import_and_batch_list(page_factory, street_ad
     page.get_by_role("button", name="检查文件").click()
     report = page.locator("#import-report")
     expect(report).to_contain_text("共 3 行，无误 1 行，发现 2 处问题")
-    expect(report).to_contain_text("第3行 身份证号：校验位错误")
+    expect(report).to_contain_text("第3行 身份证号：最后一位（校验位）与前17位对不上，请核对身份证号是否抄错")
     expect(report).to_contain_text("第4行 人员类别：未知的人员类别：三无老人")
     screenshot(page, "20-import-errors-phone")
     box = page.get_by_role("link", name="下载错误报告（Excel）").bounding_box()
@@ -63,7 +63,7 @@ def test_template_error_report_fix_import_and_batch_list(page_factory, street_ad
     assert dl.value.suggested_filename == "梅林街道名单-错误报告.xlsx"
     wb = load_workbook(io.BytesIO(dl.value.path().read_bytes()))
     ws = wb.worksheets[0]
-    assert ws.cell(row=3, column=9).value == "身份证号：校验位错误"
+    assert ws.cell(row=3, column=9).value == "身份证号：最后一位（校验位）与前17位对不上，请核对身份证号是否抄错"
     assert ws.cell(row=4, column=9).value.startswith("人员类别：未知的人员类别：三无老人")
     ws.cell(row=3, column=4).value = typo  # the clerk types the right number…
     ws.cell(row=4, column=8).value = "特困"  # …and the bureau's word for 特困供养

@@ -75,7 +75,7 @@ def test_error_report_fix_in_excel_and_upload_again(admin_client, street_admin):
     assert rows[0] == [*COLUMNS, ERROR_COLUMN]
     assert len(rows) == 4  # every original row, in order
     assert rows[1][1] == ids[0] and rows[1][9] is None
-    assert rows[2][9] == "身份证号：校验位错误"
+    assert rows[2][9] == "身份证号：最后一位（校验位）与前17位对不上，请核对身份证号是否抄错"
     assert rows[3][9].startswith("人员类别：未知的人员类别：外星人")
     assert ws.cell(row=2, column=2).number_format == "@"  # the ID stays text in the report
 
