@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres system-deps clean
+.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres bench-visits bench-visits-postgres system-deps clean
 
 # The whole dependency tree comes from the lock, every file checked against its hash
 # (requirements.lock: pip-compile --generate-hashes of pyproject.toml, dev extra included);
@@ -68,6 +68,16 @@ bench: install
 # The same on a throw-away PostgreSQL server (docs/benchmarks.md).
 bench-postgres: install
 	bash scripts/with-postgres.sh $(BIN)/python benchmarks/import_elders.py --rows 1000000
+
+# The monthly visit rate over 1,000,000 elders and ≈12,000,000 visits: the maintained aggregate
+# next to a raw recount, both in the same run, checked equal (docs/benchmarks.md). Smaller:
+# make bench-visits VISITS_ARGS="--elders 100000 --months 6"
+VISITS_ARGS ?= --elders 1000000 --months 12
+bench-visits: install
+	$(BIN)/python benchmarks/visits.py $(VISITS_ARGS)
+
+bench-visits-postgres: install
+	bash scripts/with-postgres.sh $(BIN)/python benchmarks/visits.py $(VISITS_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
