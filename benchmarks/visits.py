@@ -210,7 +210,9 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
 
     out: dict[str, Any] = {}
     with connection.cursor() as cur:
-        cur.execute("CREATE TEMPORARY TABLE bench_n (n INTEGER PRIMARY KEY)")
+        # 64-bit numbers: PostgreSQL's integer arithmetic would overflow in the draws below.
+        key = "BIGINT PRIMARY KEY" if pg else "INTEGER PRIMARY KEY"  # SQLite: a rowid alias, 64-bit
+        cur.execute(f"CREATE TEMPORARY TABLE bench_n (n {key})")
         if pg:
             cur.execute("INSERT INTO bench_n SELECT generate_series(1, %s)", [elders])
         else:
@@ -220,7 +222,7 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
         cur.executemany("INSERT INTO bench_comm (i, code) VALUES (%s, %s)", list(enumerate(communities)))
         # One row per month: the monthly rule's period, and the quarterly rule's when the month
         # ends a quarter (its plans fall due in the quarter's last month).
-        cur.execute("CREATE TEMPORARY TABLE bench_month (m INTEGER PRIMARY KEY, m_start DATE, m_due DATE, "
+        cur.execute(f"CREATE TEMPORARY TABLE bench_month (m {key}, m_start DATE, m_due DATE, "
                     "m_end DATE, q_end INTEGER, q_start DATE, q_due DATE, q_last DATE)")
         rows = []
         for i, month in enumerate(months):
@@ -286,7 +288,7 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
 
             # -- visits: the attempts (ids 'a…'), then the closing visits (ids 'b…'), in plan order
             t = time.perf_counter()
-            hv = MIX.format(a="p.id + 11")
+            hv = MIX.format(a="CAST(p.id AS BIGINT) + 11")
             span = day_span("p.window_start", "p.due_date")
             common = {
                 "created_at": "%s", "updated_at": "%s", "version": "1", "elder_id": "p.elder_id", "plan_id": "p.id",
@@ -297,7 +299,7 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
             out["attempts"] = insert(Visit, {
                 **common, "id": uuid("a", "p.id"), "outcome": "'not_home'", "missed_reason": "'敲门无人应答'",
                 "visited_at": at_utc(days_after("p.window_start", f"{hv} %% {span} / 2"), 1),
-            }, f"FROM {plan_table} p WHERE {MIX.format(a='p.id + 5')} %% 100 < {ATTEMPT_PERCENT} ORDER BY p.id",
+            }, f"FROM {plan_table} p WHERE {MIX.format(a='CAST(p.id AS BIGINT) + 5')} %% 100 < {ATTEMPT_PERCENT} ORDER BY p.id",
                 [now, now])
             out["closing"] = insert(Visit, {
                 **common, "id": "p.visit_id", "outcome": "'met'", "missed_reason": "''",
