@@ -156,6 +156,9 @@ def rate(request: HttpRequest) -> HttpResponse:
     node = Region.objects.filter(code=code).first()
     children = list(node.children.filter(active=True).order_by("code")) if node else []
     regions = [*children, node] if node else []
+    # Which rows can be opened further: one query for all of them, not one per row.
+    with_children = set(Region.objects.filter(parent__in=children)
+                        .order_by().values_list("parent_id", flat=True).distinct()) if children else set()
     rates = selectors.visit_rate_by_region(regions, month) if regions else {}
     indicator = selectors.visit_rate_by_region(regions, month, indicator_only=True) if regions else {}
     rows = []
@@ -166,7 +169,7 @@ def rate(request: HttpRequest) -> HttpResponse:
         rows.append({"region": r, "due": due, "done": done, "rate": None if not due else done / due,
                      "idue": idue, "idone": idone, "irate": None if not idue else idone / idue,
                      "total": r is node, "q": urlencode(q),
-                     "drill": reverse("visits:rate") + "?" + urlencode(q) if r is not node and r.children.exists() else ""})
+                     "drill": reverse("visits:rate") + "?" + urlencode(q) if r is not node and r.code in with_children else ""})
     return render(request, "visits/rate.html", {"rows": rows, "month": month, "node": node})
 
 

@@ -75,7 +75,7 @@ def test_a_worker_reaches_only_her_elders_and_a_provider_records_nothing(client,
     assert client.get("/visits/").status_code == 403
 
 
-def test_the_rate_and_the_lists_behind_it(client, worker, street_admin, elders):
+def test_the_rate_and_the_lists_behind_it(client, worker, street_admin, district_admin, elders):
     services.visit_record(actor=worker, elder=elders["near"], visited_at=timezone.now(), way="home")
     client.force_login(street_admin)
     month = timezone.localdate().strftime("%Y-%m")
@@ -95,6 +95,12 @@ def test_the_rate_and_the_lists_behind_it(client, worker, street_admin, elders):
     # The page's numbers link to the same lists; the list downloads.
     page = client.get("/visits/rate/", {"region": "440304006000", "month": month}).content.decode()
     assert "梅京社区" in page and "33%" in page
+    # A community row opens no further page; a district's street rows drill down to their communities.
+    assert 'href="/visits/rate/?region=440304006001' not in page
+    client.force_login(district_admin)
+    page = client.get("/visits/rate/", {"region": "440304000000", "month": month}).content.decode()
+    assert f'href="/visits/rate/?region=440304006000&amp;month={month}"' in page
+    client.force_login(street_admin)
     sheet = load_workbook(io.BytesIO(client.get("/visits/rate/elders/", {
         "region": "440304006001", "month": month, "kind": "missing", "format": "xlsx"}).content)).active
     assert sorted(r[0] for r in list(sheet.values)[1:]) == ["赵大妈", "远处"]
