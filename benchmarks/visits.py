@@ -204,7 +204,7 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
                                f"unknown {sorted(set(exprs) - set(columns))}; update benchmarks/visits.py")
         sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
                f"SELECT {', '.join(exprs[c] for c in columns)} {source}")
-        with connection.cursor() as cur:
+        with transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, params)
             return cur.rowcount
 
@@ -239,8 +239,11 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
     if not pg:
         connection.disable_constraint_checking()  # PRAGMA foreign_keys = OFF (outside the transaction)
     try:
-        with transaction.atomic(), bulk_load():
-            recreate = drop_secondary(connection, tables)
+        # One transaction per step: on SQLite a transaction of many GB lives in the WAL and
+        # every later read goes through it; committed steps are checkpointed into the file.
+        with bulk_load():
+            with transaction.atomic():
+                recreate = drop_secondary(connection, tables)
             # Which elder has the monthly rule, and a plan's status: fixed pseudo-random draws.
             is_monthly = f"({MIX.format(a='s.n * 7919 + 17')} %% 100 < {monthly_pct})"
             # -- elders
@@ -311,7 +314,8 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
             t = time.perf_counter()
             with connection.cursor() as cur:
                 for sql in recreate:
-                    cur.execute(sql)
+                    with transaction.atomic():
+                        cur.execute(sql)
                 if pg:  # the ids were given: the sequence continues after them
                     cur.execute(f"SELECT setval(pg_get_serial_sequence('{VisitPlan._meta.db_table}', 'id'), "
                                 f"(SELECT MAX(id) FROM {plan_table}))")
@@ -406,6 +410,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:  # noqa: C901 — one l
 
     t = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
+    # Import every view now (the URLconf), not at the first request an hour into a full-size run.
+    from django.urls import resolve
+
+    resolve("/visits/rate/")
     if Elder.objects.exists() or VisitPlan.objects.exists():
         print("error: this database already holds elders or plans; the benchmark only runs on a throw-away "
               "database (scripts/with-postgres.sh)", file=sys.stderr)
