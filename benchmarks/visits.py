@@ -260,6 +260,9 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
                 "living_situation": f"CASE WHEN {is_monthly} THEN 'alone' ELSE 'with_children' END",
                 "notes": "''", "active": true, "deactivation_reason": "''", "deactivated_at": "NULL",
                 "registered_by_id": "NULL", "import_batch_id": "NULL",
+                # Suspected-duplicate keys: distinct per elder; no phone, so no name + phone key.
+                "match_name_birth_bidx": "lpad(to_hex(s.n), 32, '0')" if pg else "printf('%%032x', s.n)",
+                "match_name_phone_bidx": "''",
             }, f"FROM bench_n s JOIN bench_comm c ON c.i = s.n %% {n_comm} ORDER BY s.n", [now, now])
             out["elders_s"] = round(time.perf_counter() - t, 1)
 
