@@ -154,3 +154,14 @@ def test_the_openapi_document_lists_each_operations_error_responses(db):
             assert ref.endswith("/Error")
     token = doc["paths"]["/api/v1/auth/token"]["post"]["responses"]
     assert {"401", "429"} <= set(token)
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_body_is_a_chinese_400_on_every_database(client, worker):
+    """PostgreSQL cannot store or compare a NUL character: without this check a NUL sent in a
+    search field was a 500 there (the schemathesis run found it)."""
+    client.force_login(worker)
+    body = client.post("/api/v1/elders/search", '{"living_situation": "alone\\u0000"}',
+                       content_type="application/json")
+    assert body.status_code == 400, body.content
+    assert body.json()["message"] == "文本中不能含有空字符（\\u0000）"

@@ -90,7 +90,24 @@ class ObjectBodyParser(Parser):
             request.yiyang_body_error = (  # type: ignore[attr-defined]
                 "validation_error", "请求体应为 JSON 对象（{…}），不能是列表、文本、数字或 null")
             raise ValueError("body is not an object")
+        if _has_nul(data):
+            request.yiyang_body_error = ("validation_error", NUL_MESSAGE)  # type: ignore[attr-defined]
+            raise ValueError("NUL in a string")
         return data
+
+
+# No text holds a NUL character; PostgreSQL refuses to store or compare one (a 500 otherwise).
+NUL_MESSAGE = "文本中不能含有空字符（\\u0000）"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def http_error(request: HttpRequest, status: int, message: str) -> tuple[str, str]:
