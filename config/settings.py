@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "yiyang.entitlements",
     "yiyang.casework",
     "yiyang.visits",
+    "yiyang.timebank",
 ]
 
 MIDDLEWARE = [

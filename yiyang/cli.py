@@ -6,6 +6,7 @@
     yiyang import elders FILE [--dry-run] [--json]
     yiyang import mzt039 FILE [--dry-run] [--json]     (old MZ/T 039—2013 assessment results)
     yiyang assessment score < assessment.json
+    yiyang verify-ledger [--all] [--json]    (the time bank's hash chain and invariants)
     yiyang <any Django management command>
 """
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
             print("用法：yiyang import elders|mzt039 FILE [--dry-run] [--json]", file=sys.stderr)
             sys.exit(2)
         args = [commands[args[1]], *args[2:]]
+    if args[:1] == ["verify-ledger"]:
+        args = ["verify_ledger", *args[1:]]
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["yiyang", *args])

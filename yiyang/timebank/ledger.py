@@ -1,0 +1,294 @@
+"""The ledger's one write path and its verifier.
+
+``ledger_book`` is the only function that writes entries. It locks the accounts of the booking
+(``SELECT … FOR UPDATE`` in primary-key order, so two bookings over the same accounts never
+deadlock; on SQLite every write transaction is ``BEGIN IMMEDIATE`` and writers are serialised
+by the database), reads their balances *after* the lock, refuses a holder's account going below
+zero, then appends one entry per leg — chained to the account's previous entry by hash — and
+moves the account's caches (balance, sequence number, head hash) in the same transaction.
+Two redemptions racing for the last credits therefore queue on the account's row: the second
+sees the first's balance and is refused (docs/timebank.md).
+
+``ledger_verify`` recomputes everything from the entries: every hash and chain link, every
+account's sequence without gaps, each transaction balanced with at least two legs, no holder's
+account below zero at any point, and the caches equal to the entries. It names the first
+broken entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yiyang.core.exceptions import ApplicationError
+from yiyang.timebank.models import Account, Category, Entry, LedgerTransaction, credits_text
+
+GENESIS = "0" * 64
+
+
+class InsufficientCredits(ApplicationError):
+    status = 409
+    code = "insufficient_credits"
+
+
+def _ts(value: Any) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def entry_hash(*, prev_hash: str, account_id: int, seq: int, amount: int, balance_after: int, created_at: Any,
+               txn: LedgerTransaction) -> str:
+    """SHA-256 over every field of the entry and of its transaction that matters."""
+    parts = [
+        "yiyang-timebank-v1", prev_hash, str(account_id), str(seq), str(amount), str(balance_after), _ts(created_at),
+        str(txn.pk), txn.category, txn.service_kind, txn.region_code, txn.other_region_code, txn.reason,
+        txn.reference, str(txn.corrects_id or ""), str(txn.actor_id or ""), _ts(txn.created_at),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def _account_get_or_create(lookup: dict[str, Any], defaults: dict[str, Any]) -> Account:
+    account = Account.objects.filter(**lookup).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(**lookup, **defaults, created_at=timezone.now())
+    except IntegrityError:  # opened at the same instant by another request
+        return Account.objects.get(**lookup)
+
+
+def member_account(member: Any) -> Account:
+    return _account_get_or_create({"member": member}, {"kind": Account.Kind.PERSON, "region_code": member.region_id,
+                                                       "name": f"{member.name}（个人）"})
+
+
+def team_account(team: Any) -> Account:
+    return _account_get_or_create({"team": team}, {"kind": Account.Kind.TEAM, "region_code": team.region_id,
+                                                   "name": f"{team.name}（团队）"})
+
+
+def point_account(point: Any) -> Account:
+    return _account_get_or_create({"service_point": point}, {"kind": Account.Kind.POINT,
+                                                             "region_code": point.region_id,
+                                                             "name": f"{point.name}（服务点）"})
+
+
+def pool_region(region_code: str) -> str:
+    """Each district has one donation pool: the code of the district of ``region_code``."""
+    return region_code[:6] + "000000"
+
+
+def pool_account(region_code: str) -> Account:
+    code = pool_region(region_code)
+    return _account_get_or_create({"kind": Account.Kind.POOL, "region_code": code},
+                                  {"name": f"爱心池 {code[:6]}"})
+
+
+# --------------------------------------------------------------------------- booking
+
+
+@dataclass(frozen=True)
+class Leg:
+    account: Account
+    amount: int
+
+
+def ledger_book(
+    *,
+    category: str,
+    legs: Sequence[Leg] | Iterable[tuple[Account, int]],
+    actor: Any = None,
+    region_code: str,
+    service_kind: str = "",
+    reason: str = "",
+    reference: str = "",
+    other_region_code: str = "",
+    corrects: LedgerTransaction | None = None,
+    at: Any = None,
+) -> LedgerTransaction:
+    """Book one balanced transaction. Raises ``InsufficientCredits`` when a holder's account
+    would go below zero (nothing is written then)."""
+    pairs = [(leg.account, leg.amount) if isinstance(leg, Leg) else (leg[0], leg[1]) for leg in legs]
+    if category not in Category.values:
+        raise ValueError(f"unknown category {category!r}")
+    if len(pairs) < 2 or any(int(a) == 0 for _, a in pairs):
+        raise ValueError("a booking has at least two legs, none of them zero")
+    if sum(int(a) for _, a in pairs) != 0:
+        raise ValueError("a booking must balance")
+    if category == Category.CORRECTION and (corrects is None or not reason.strip()):
+        raise ValueError("a correction names the booking it corrects and a reason")
+    now = at or timezone.now()
+    with transaction.atomic():
+        ids = sorted({acc.pk for acc, _ in pairs})
+        # The lock: every account of the booking, in key order (no deadlock between two
+        # bookings over the same pair). Balances are read after it.
+        locked = {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        totals: dict[int, int] = {}
+        for acc, amount in pairs:
+            totals[acc.pk] = totals.get(acc.pk, 0) + int(amount)
+        for pk, delta in totals.items():
+            acc = locked[pk]
+            if acc.kind in Account.NON_NEGATIVE and acc.balance + delta < 0:
+                raise InsufficientCredits(
+                    f"{acc.name}积分不足：余额 {credits_text(acc.balance)}，需要 {credits_text(-delta)}",
+                    detail={"account": acc.pk, "balance": acc.balance, "needed": -delta})
+        txn = LedgerTransaction(id=uuid.uuid4(), category=category, service_kind=service_kind,
+                                region_code=region_code, other_region_code=other_region_code, reason=reason,
+                                reference=reference, corrects=corrects, actor=actor if getattr(actor, "pk", None)
+                                else None, created_at=now)
+        txn.save(force_insert=True)
+        entries = []
+        for acc_, amount in pairs:
+            acc = locked[acc_.pk]
+            acc.seq += 1
+            acc.balance += int(amount)
+            digest = entry_hash(prev_hash=acc.head_hash or GENESIS, account_id=acc.pk, seq=acc.seq,
+                                amount=int(amount), balance_after=acc.balance, created_at=now, txn=txn)
+            entries.append(Entry(transaction=txn, account=acc, seq=acc.seq, amount=int(amount),
+                                 balance_after=acc.balance, created_at=now, prev_hash=acc.head_hash or GENESIS,
+                                 hash=digest))
+            acc.head_hash = digest
+        Entry.objects.bulk_create(entries)
+        for acc in locked.values():
+            if acc.pk in totals:
+                acc.save(update_fields=["balance", "seq", "head_hash"])
+        # The caller's copies follow the booking.
+        for acc_, _ in pairs:
+            acc_.balance, acc_.seq, acc_.head_hash = locked[acc_.pk].balance, locked[acc_.pk].seq, \
+                locked[acc_.pk].head_hash
+    return txn
+
+
+def ledger_correct(*, actor: Any, booking: LedgerTransaction, reason: str, at: Any = None) -> LedgerTransaction:
+    """Undo ``booking`` by a compensating transaction (every leg negated) that names it and
+    why. A booking is corrected at most once; a correction is not itself corrected (book a
+    new transaction instead)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("请填写冲正原因", code="reason_required")
+    if booking.category == Category.CORRECTION:
+        raise ApplicationError("冲正记账不能再冲正", code="not_correctable")
+    if LedgerTransaction.objects.filter(corrects=booking).exists():
+        raise ApplicationError("该记账已冲正", code="already_corrected", status=409)
+    legs = [(e.account, -e.amount) for e in booking.entries.select_related("account").order_by("id")]
+    try:
+        return ledger_book(category=Category.CORRECTION, legs=legs, actor=actor, region_code=booking.region_code,
+                           service_kind=booking.service_kind, reason=reason, reference=str(booking.pk),
+                           corrects=booking, at=at)
+    except IntegrityError:  # corrected at the same instant by someone else
+        raise ApplicationError("该记账已冲正", code="already_corrected", status=409) from None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def balance_of(account: Account) -> int:
+    """The balance as the sum of the entries (the cache ``Account.balance`` must equal it)."""
+    from django.db.models import Sum
+
+    return int(account.entries.aggregate(s=Sum("amount"))["s"] or 0)
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+@dataclass
+class Problem:
+    entry_id: int | None
+    account_id: int | None
+    transaction_id: str | None
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    transactions: int = 0
+    accounts: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        with_entry = [p for p in self.problems if p.entry_id is not None]
+        if with_entry:
+            return min(with_entry, key=lambda p: p.entry_id or 0)
+        return self.problems[0] if self.problems else None
+
+
+def ledger_verify(*, chunk: int = 5000) -> VerifyReport:
+    """Recompute the chain and every invariant from the rows as they are in the database."""
+    report = VerifyReport()
+    txns = {t.pk: t for t in LedgerTransaction.objects.all()}
+    report.transactions = len(txns)
+    accounts = {a.pk: a for a in Account.objects.all()}
+    report.accounts = len(accounts)
+    state: dict[int, tuple[int, int, str]] = {}  # account → (seq, balance, head)
+    txn_sums: dict[Any, int] = {}
+    txn_legs: dict[Any, int] = {}
+    last_id = 0
+    while True:
+        batch = list(Entry.objects.filter(id__gt=last_id).order_by("id")[:chunk])
+        if not batch:
+            break
+        for e in batch:
+            report.entries += 1
+            last_id = e.id
+            acc = accounts.get(e.account_id)
+            txn = txns.get(e.transaction_id)
+            seq, bal, head = state.get(e.account_id, (0, 0, GENESIS))
+            def problem(message: str, e: Entry = e) -> Problem:
+                return Problem(e.id, e.account_id, str(e.transaction_id), message)
+
+            if acc is None or txn is None:
+                report.problems.append(problem("分录指向不存在的账户或记账"))
+                continue
+            if e.seq != seq + 1:
+                report.problems.append(problem(f"账户分录序号不连续：应为 {seq + 1}，实为 {e.seq}"
+                                                                 "（有分录被删除或插入）"))
+            if e.prev_hash != head:
+                report.problems.append(problem("链接断裂：上一分录摘要不符（前一分录被改动或删除）"))
+            bal += e.amount
+            if e.balance_after != bal:
+                report.problems.append(problem(f"记账后余额不符：按分录累计为 {credits_text(bal)}，"
+                                                                 f"记录为 {credits_text(e.balance_after)}"))
+            if acc.kind in Account.NON_NEGATIVE and bal < 0:
+                report.problems.append(problem(f"账户余额为负：{credits_text(bal)}"))
+            expected = entry_hash(prev_hash=e.prev_hash, account_id=e.account_id, seq=e.seq, amount=e.amount,
+                                  balance_after=e.balance_after, created_at=e.created_at, txn=txn)
+            if expected != e.hash:
+                report.problems.append(problem("摘要不符：分录或其记账的内容被改动"))
+            state[e.account_id] = (e.seq, bal, e.hash)
+            txn_sums[e.transaction_id] = txn_sums.get(e.transaction_id, 0) + e.amount
+            txn_legs[e.transaction_id] = txn_legs.get(e.transaction_id, 0) + 1
+    for pk, txn in txns.items():
+        if txn_legs.get(pk, 0) < 2:
+            report.problems.append(Problem(None, None, str(pk), "记账的分录少于两条"))
+        elif txn_sums[pk] != 0:
+            first = Entry.objects.filter(transaction_id=pk).order_by("id").values_list("id", flat=True).first()
+            report.problems.append(Problem(first, None, str(pk), f"记账借贷不平：合计 {credits_text(txn_sums[pk])}"))
+        if txn.category == Category.CORRECTION and (txn.corrects_id is None or not txn.reason):
+            report.problems.append(Problem(None, None, str(pk), "冲正记账缺少被冲正的记账或原因"))
+    for apk, acc in accounts.items():
+        seq, bal, head = state.get(apk, (0, 0, GENESIS))
+        last = Entry.objects.filter(account_id=apk).order_by("-seq").values_list("id", flat=True).first()
+        if (acc.seq, acc.balance, acc.head_hash or GENESIS) != (seq, bal, head):
+            report.problems.append(Problem(last, apk, None,
+                                           f"账户缓存与分录不符：缓存余额 {credits_text(acc.balance)}、分录数 {acc.seq}；"
+                                           f"分录合计 {credits_text(bal)}、分录数 {seq}"
+                                           + ("；最新摘要不符（末尾分录被删除或改动）" if acc.head_hash != head and
+                                              acc.head_hash else "")))
+    return report
