@@ -180,6 +180,7 @@ def ceiling_insert(connection, rows: list[tuple[str, ...]], columns: list[str]) 
                 # into two more indexed columns, as the real path writes them.
                 blind_index(f"{code[:9]}|{name}|{idn[6:14]}", NAME_BIRTH_CTX) or "",
                 (blind_index(f"{code[:9]}|{name}|{phone}", NAME_PHONE_CTX) or "") if phone else "",
+                False,  # not_in_difficulty
             )
 
     count = 0

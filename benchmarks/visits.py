@@ -259,7 +259,7 @@ def generate(connection, *, elders: int, months: list[dt.date], rules: dict[str,
                 "home_cell": "''", "home_located_at": "NULL", "region_code": "c.code", "hukou_local": true,
                 "living_situation": f"CASE WHEN {is_monthly} THEN 'alone' ELSE 'with_children' END",
                 "notes": "''", "active": true, "deactivation_reason": "''", "deactivated_at": "NULL",
-                "registered_by_id": "NULL", "import_batch_id": "NULL",
+                "registered_by_id": "NULL", "import_batch_id": "NULL", "not_in_difficulty": false,
                 # Suspected-duplicate keys: distinct per elder; no phone, so no name + phone key.
                 "match_name_birth_bidx": "lpad(to_hex(s.n), 32, '0')" if pg else "printf('%%032x', s.n)",
                 "match_name_phone_bidx": "''",

@@ -90,7 +90,7 @@ def test_worker_registers_finds_by_id_number_and_opens_timeline(page_factory, wo
     page.get_by_label("联系电话", exact=True).fill("13912345678")
     page.get_by_label("居住地址").fill("深圳市福田区梅林一村8栋0602房")
     page.get_by_label("居住情况").select_option(label="独居")
-    page.get_by_label("低保", exact=True).check()
+    page.get_by_label("经济状况").select_option(label="低保")
     page.get_by_label("联系人姓名").fill("张伟")
     page.get_by_label("与老人关系").fill("儿子")
     page.get_by_label("联系人电话").fill("13800138000")

@@ -24,7 +24,11 @@ CATEGORY_WEIGHTS = (("低保", 0.05), ("低保边缘", 0.03), ("特困供养", 0
 LIVING = (("独居", 0.14), ("空巢", 0.30), ("留守", 0.03), ("与子女同住", 0.42), ("与其他亲属同住", 0.06),
           ("入住养老机构", 0.02), ("其他", 0.03))
 RELATIONS = ("儿子", "女儿", "儿媳", "女婿", "配偶", "孙子", "侄女", "邻居")
-HEADER = ["姓名", "身份证号", "联系电话", "社区代码", "居住地址", "居住情况", "人员类别", "紧急联系人", "紧急联系人电话"]
+HEADER = ["姓名", "身份证号", "联系电话", "社区代码", "居住地址", "居住情况", "人员类别", "紧急联系人", "紧急联系人电话",
+          "经济状况"]
+
+
+ECONOMIC = {"特困供养", "低保", "低保边缘", "经济困难", "extreme_poverty", "subsistence", "near_subsistence", "low_income"}
 
 
 def _pick(rng: random.Random, weighted: Sequence[tuple[str, float]]) -> str:
@@ -79,5 +83,8 @@ def synthetic_elder_rows(
         if rng.random() < 0.8:
             contact = rng.choice(SURNAMES) + rng.choice(GIVEN_F + GIVEN_M)
             contact_phone = f"1700{rng.randrange(10_000_000):07d}"
+        # 经济状况: those without a difficulty category are mostly checked as 非经济困难, the rest
+        # left 未知 (chosen from i, not the generator, so the other columns stay as they were).
+        economic = "" if set(cats) & ECONOMIC or (i * 7919) % 10 >= 6 else "非经济困难"
         yield [name, synthetic_id(rng, birth, sex, seq), phone, code, address, living, "、".join(cats), contact,
-               contact_phone]
+               contact_phone, economic]

@@ -15,7 +15,7 @@ from yiyang.core.exceptions import ApplicationError, NotFoundError
 from yiyang.core.paging import page_window
 from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
-from yiyang.elders.models import Elder
+from yiyang.elders.models import Elder, economic_status_name, economic_status_of
 from yiyang.elders.schemas import (
     AccessLogRead,
     DeactivateIn,
@@ -37,6 +37,7 @@ MAX_PAGE_SIZE = 200
 def elder_read(elder: Elder, user: Any = None) -> ElderRead:
     """``user`` given (one archive, not a list): with its suspected duplicates."""
     cats = selectors.elder_categories(elder)
+    economic = economic_status_of(elder.not_in_difficulty, (c for c, _ in cats))
     suspects = [
         SuspectRead(id=s.elder.pk, name=s.elder.name, id_number=s.elder.id_number_masked, region_code=s.elder.region_id,
                     region_name=s.elder.region.name, reasons=s.reasons)
@@ -48,7 +49,8 @@ def elder_read(elder: Elder, user: Any = None) -> ElderRead:
         region_code=elder.region_id, region_name=elder.region.name,
         street_name=elder.region.parent.name if elder.region.parent else "",
         living_situation=elder.living_situation, categories=[c for c, _ in cats],
-        category_names=[n for _, n in cats], hukou_local=elder.hukou_local, active=elder.active,
+        category_names=[n for _, n in cats], economic_status=economic, economic_status_name=economic_status_name(
+            economic, dict(cats)), hukou_local=elder.hukou_local, active=elder.active,
         deactivation_reason=elder.deactivation_reason, version=elder.version,
         created_at=elder.created_at, updated_at=elder.updated_at, suspected_duplicates=suspects,
     )

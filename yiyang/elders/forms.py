@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from yiyang.core.exceptions import FieldErrors
 from yiyang.core.text import NOTE_MAX, REMARK_MAX
 from yiyang.core.web import PlainForm
-from yiyang.elders.models import Category, Consent, Elder, LivingSituation
+from yiyang.elders.models import (
+    ECONOMIC_CATEGORY_CODES,
+    ECONOMIC_NONE,
+    ECONOMIC_UNKNOWN,
+    Category,
+    Consent,
+    Elder,
+    LivingSituation,
+    economic_status_of,
+)
 from yiyang.elders.validation import Lookups, clean_elder_fields
 from yiyang.regions import access as region_access
 from yiyang.regions.models import Region
@@ -34,6 +43,12 @@ class ElderForm(PlainForm):
     living_situation = forms.ChoiceField(label=_("居住情况"), required=False,
                                          choices=[("", "—")] + list(LivingSituation.choices))
     categories = forms.MultipleChoiceField(label=_("人员类别"), required=False, widget=forms.CheckboxSelectMultiple)
+    # Three-valued (issue 7 C.2): 未知 until someone checks; the difficulty statuses are kept
+    # among the categories, so they are chosen here and not ticked there.
+    economic_status = forms.ChoiceField(label=_("经济状况"), required=False,
+                                        help_text=_("特困、低保等以民政认定为准；核实不属于的选“非经济困难”"))
+    # Shown only when the ID number says the person is under 60 (validation._check_age).
+    confirm_under_age = forms.BooleanField(label=_("确认登记未满60周岁的人员"), required=False)
     hukou_local = forms.BooleanField(label=_("本地户籍"), required=False, initial=True)
     notes = forms.CharField(label=_("备注"), required=False, max_length=NOTE_MAX,
                             widget=forms.Textarea(attrs={"rows": 2}))
@@ -41,7 +56,14 @@ class ElderForm(PlainForm):
     def __init__(self, *args: Any, user: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["region_code"]).choices = [("", "—")] + community_choices(user)
-        cast(forms.ChoiceField, self.fields["categories"]).choices = list(Category.objects.filter(derived=False).values_list("code", "name"))
+        plain = Category.objects.filter(derived=False).order_by("sort_order")
+        # A difficulty category posted here is still understood; the boxes show the others.
+        categories = cast(forms.MultipleChoiceField, self.fields["categories"])
+        categories.choices = list(plain.values_list("code", "name"))
+        categories.widget.choices = [(c, n) for c, n in categories.choices if c not in ECONOMIC_CATEGORY_CODES]
+        cast(forms.ChoiceField, self.fields["economic_status"]).choices = [
+            (ECONOMIC_UNKNOWN, _("未知")), (ECONOMIC_NONE, _("非经济困难")),
+            *plain.filter(code__in=ECONOMIC_CATEGORY_CODES).values_list("code", "name")]
         self.fields["id_number"].widget.attrs.update({"inputmode": "text", "autocomplete": "off"})
         self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "off"})
         self.fields["name"].widget.attrs.update({"autocomplete": "off"})
@@ -67,13 +89,28 @@ class ElderForm(PlainForm):
                 self.add_error(field if field in self.fields else None, m)
 
     groups: list[tuple[Any, list[str]]] = [
-        (_("基本信息"), ["name", "id_number", "region_code", "phone", "address"]),
-        (_("居住情况与人员类别"), ["living_situation", "categories", "hukou_local", "notes"]),
+        (_("基本信息"), ["name", "id_number", "confirm_under_age", "region_code", "phone", "address"]),
+        (_("居住情况与人员类别"), ["living_situation", "categories", "economic_status", "hukou_local", "notes"]),
     ]
+
+    def for_service(self) -> dict[str, Any]:
+        """The cleaned values as the service takes them: a difficulty status is one of the
+        categories too (the service checks that the two agree)."""
+        data = dict(self.cleaned_data)
+        economic = data.get("economic_status") or ""
+        if economic in ECONOMIC_CATEGORY_CODES:
+            data["categories"] = [*data.get("categories", []), economic]
+        return data
+
+    def _confirm_shown(self) -> bool:
+        """The under-60 confirmation appears once the ID number asks for it, and stays ticked."""
+        return self.is_bound and ("confirm_under_age" in self.errors or bool(self.data.get("confirm_under_age")))
 
     def fieldsets(self) -> list[tuple[Any, list[forms.BoundField]]]:
         """The fields in the groups the page shows; a field in no group goes to the last one."""
-        sets = [(legend, [self[n] for n in names if n in self.fields]) for legend, names in self.groups]
+        hidden = set() if self._confirm_shown() else {"confirm_under_age"}
+        sets = [(legend, [self[n] for n in names if n in self.fields and n not in hidden])
+                for legend, names in self.groups]
         grouped = {n for _legend, names in self.groups for n in names}
         sets[-1][1].extend(bf for bf in self if bf.name not in grouped)
         return [(legend, fields) for legend, fields in sets if fields]
@@ -116,7 +153,7 @@ class ElderEditForm(ElderForm):
             field.widget.attrs["placeholder"] = masked
 
     def changed_data_for_service(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
+        data = self.for_service()
         for name in ("id_number", "phone", "address"):
             if not data.get(name):
                 data.pop(name, None)
@@ -124,10 +161,11 @@ class ElderEditForm(ElderForm):
 
 
 def initial_from_elder(elder: Elder) -> dict[str, Any]:
+    codes = list(elder.categories.values_list("code", flat=True))
     return {
         "name": elder.name, "region_code": elder.region_id, "living_situation": elder.living_situation,
-        "categories": list(elder.categories.values_list("code", flat=True)), "hukou_local": elder.hukou_local,
-        "notes": elder.notes,
+        "categories": [c for c in codes if c not in ECONOMIC_CATEGORY_CODES], "hukou_local": elder.hukou_local,
+        "economic_status": economic_status_of(elder.not_in_difficulty, codes), "notes": elder.notes,
     }
 
 

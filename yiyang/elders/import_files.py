@@ -27,7 +27,8 @@ from yiyang.elders.validation import Lookups
 
 TEXT = "@"  # Excel's "文本" number format: what is typed stays as typed (no 4.40304E+17)
 ERROR_COLUMN = "错误说明（改正后可保留或删去此列）"
-TEMPLATE_COLUMNS = ["姓名", "身份证号", "联系电话", COMMUNITY, "居住地址", "居住情况", "人员类别", "紧急联系人", "紧急联系人电话"]
+TEMPLATE_COLUMNS = ["姓名", "身份证号", "联系电话", COMMUNITY, "居住地址", "居住情况", "人员类别", "经济状况", "紧急联系人",
+                    "紧急联系人电话"]
 TEXT_COLUMNS = {"身份证号", "联系电话", "社区代码", COMMUNITY, "紧急联系人电话"}
 _HEAD_FONT = Font(bold=True)
 _REQUIRED_FILL = PatternFill("solid", fgColor="E2F0D9")
@@ -42,10 +43,10 @@ def import_template_xlsx(*, community_name: str) -> bytes:
     ws = wb.active
     ws.title = "老年人名单"
     ws.append(TEMPLATE_COLUMNS)
-    ws.append(["张桂兰", SAMPLE_ID_NUMBER, "13812345678", community_name, "梅林一村3栋501", "独居", "低保、失能",
+    ws.append(["张桂兰", SAMPLE_ID_NUMBER, "13812345678", community_name, "梅林一村3栋501", "独居", "失能", "低保",
                "李明", "13900001111"])
     widths = {"姓名": 10, "身份证号": 22, "联系电话": 15, COMMUNITY: 16, "居住地址": 28, "居住情况": 12,
-              "人员类别": 18, "紧急联系人": 10, "紧急联系人电话": 16}
+              "人员类别": 18, "经济状况": 12, "紧急联系人": 10, "紧急联系人电话": 16}
     for i, name in enumerate(TEMPLATE_COLUMNS, start=1):
         letter = ws.cell(row=1, column=i).column_letter
         head = ws.cell(row=1, column=i)
@@ -74,6 +75,8 @@ def import_template_xlsx(*, community_name: str) -> bytes:
         ("人员类别", "可填多个，用顿号、逗号或分号分隔。" + lookups.accepted_words.split("；也可用")[0] + "。"
                      "“高龄”按身份证号自动判定，可不填；独居、空巢等词也可写在这一列。"),
         ("人员类别的常见写法", "、".join(lookups.alias_words)),
+        ("经济状况", "填一种：特困供养、低保、低保边缘、经济困难（以民政认定为准），核实不属于的填“非经济困难”，"
+                     "不清楚的留空或填“未知”。特困、低保等也可以写在人员类别中，两列不能矛盾。"),
         ("表头的其他写法", "；".join(f"{k}：{'、'.join(v)}" for k, v in HEADER_ALIASES.items())),
         ("导入规则", "先“检查文件”，有错误时可下载错误报告（Excel），在原表中改正后重新上传；"
                      "文件中只要有一处错误，就不会导入任何一行。"),

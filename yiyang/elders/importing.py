@@ -29,11 +29,23 @@ from yiyang.core.identifiers import IdentifierError, normalize_person_name, norm
 from yiyang.elders import access as elder_access
 from yiyang.elders import events
 from yiyang.elders.duplicates import NAME_BIRTH_CTX, NAME_PHONE_CTX, REASON_NAME_BIRTH, REASON_NAME_PHONE
-from yiyang.elders.models import Elder, ElderCategory, EmergencyContact, ImportBatch
+from yiyang.elders.models import (
+    ECONOMIC_NONE,
+    ELDER_AGE_YEARS,
+    Category,
+    Elder,
+    ElderCategory,
+    EmergencyContact,
+    ImportBatch,
+)
 from yiyang.elders.validation import Lookups, clean_elder_fields
 from yiyang.regions.models import Region
 
 COLUMNS = ["姓名", "身份证号", "联系电话", "社区代码", "居住地址", "居住情况", "人员类别", "紧急联系人", "紧急联系人电话"]
+# Read when present (the template has it; older files do without: 经济状况 is then 未知 unless
+# 人员类别 names a difficulty category).
+ECONOMIC = "经济状况"
+SHOWN_COLUMNS = [*COLUMNS[:7], ECONOMIC, *COLUMNS[7:]]  # as the upload page lists them
 REQUIRED = ["姓名", "身份证号", "社区代码"]
 COMMUNITY = "所属社区"  # a community's name (or its code): instead of, or beside, 社区代码
 # The headers bureaus write, each meaning one of the columns above (or 所属社区). Compared
@@ -47,15 +59,16 @@ HEADER_ALIASES = {
     "居住地址": ["地址", "住址", "家庭住址", "现住址", "居住住址", "现居住地址", "家庭地址"],
     "居住情况": ["居住状况", "居住状态", "居住方式"],
     "人员类别": ["类别", "人员类型", "老人类别", "对象类别", "特殊类别"],
+    "经济状况": ["经济情况", "经济条件", "家庭经济状况", "困难类型", "经济困难类型", "困难类别"],
     "紧急联系人": ["联系人", "紧急联系人姓名", "联系人姓名", "监护人", "监护人姓名"],
     "紧急联系人电话": ["联系人电话", "紧急联系电话", "紧急联系人手机", "监护人电话", "家属电话"],
 }
-_COLUMN_ORDER = {c: i for i, c in enumerate(COLUMNS)} | {COMMUNITY: 3}
+_COLUMN_ORDER = {c: i for i, c in enumerate(COLUMNS)} | {COMMUNITY: 3, ECONOMIC: 6.5}
 _HEADER_OF = {alias: canonical for canonical, aliases in HEADER_ALIASES.items() for alias in [canonical, *aliases]}
 _HEADER_NOISE = re.compile(r"[\s\u3000*＊]|[（(]必填[）)]")
 FIELD_OF_COLUMN = {
     "姓名": "name", "身份证号": "id_number", "联系电话": "phone", "社区代码": "region_code",
-    "居住地址": "address", "居住情况": "living_situation", "人员类别": "categories",
+    "居住地址": "address", "居住情况": "living_situation", "人员类别": "categories", "经济状况": "economic_status",
 }
 COLUMN_OF_FIELD = {v: k for k, v in FIELD_OF_COLUMN.items()}
 MAX_REPORTED_ERRORS = 1000
@@ -67,7 +80,7 @@ ELDER_COLUMNS = [
     "id", "created_at", "updated_at", "version", "name", "id_number_enc", "id_number_bidx", "birth_date", "sex",
     "phone_enc", "phone_bidx", "address_enc", "region_id", "hukou_local", "living_situation", "notes", "active",
     "deactivation_reason", "deactivated_at", "registered_by_id", "import_batch_id",
-    "match_name_birth_bidx", "match_name_phone_bidx",
+    "match_name_birth_bidx", "match_name_phone_bidx", "not_in_difficulty",
 ]
 
 
@@ -275,6 +288,7 @@ class _Prepared:
     contact_phone: str  # normalised; "" when the row has no contact
     match_name_birth: str  # duplicates.match_keys
     match_name_phone: str
+    not_in_difficulty: bool
 
 
 def elders_import(
@@ -404,12 +418,17 @@ def elders_import(
                     report.warn(n, f"疑似重复：与第{first}行的老人{REASON_NAME_PHONE}，请核实身份证号是否填错")
         else:
             report.warn(n, f"疑似重复：与第{first}行的老人{REASON_NAME_BIRTH}，请核实身份证号是否填错")
+        if clean.under_age is not None:
+            report.warn(n, f"按身份证号，此人现年{clean.under_age}岁，未满{ELDER_AGE_YEARS}周岁，请核实是否应登记为老年人")
         if report.error_count:
             continue  # once the file has an error, only validate: nothing will be written
+        econ = clean.economic
+        categories = clean.categories if not isinstance(econ, Category) or econ in clean.categories \
+            else [*clean.categories, econ]
         keep(_Prepared(
             n, clean.name, idn.value, bidx, idn.birth_date, idn.sex, clean.phone, clean.address, region.code,
-            clean.living_situation, [c.pk for c in clean.categories], contact_name, contact_phone,
-            key_birth, key_phone,
+            clean.living_situation, [c.pk for c in categories], contact_name, contact_phone,
+            key_birth, key_phone, econ == ECONOMIC_NONE,
         ))
 
     # Duplicates of elders already registered (anywhere: one person, one archive).
@@ -594,7 +613,7 @@ def _write(report: ImportReport, prepared: list[_Prepared], *, actor: Any, now: 
                 i, now, now, 1, p.name, encrypt(p.id_number, "elder.id_number"), p.id_number_bidx, p.birth_date,
                 p.sex, encrypt(phone, "elder.phone"), blind_index(phone, "elder.phone") or "",
                 encrypt(p.address, "elder.address"), p.region_code, True, p.living_situation, "", True, "", None,
-                actor_id, batch_id, p.match_name_birth, p.match_name_phone,
+                actor_id, batch_id, p.match_name_birth, p.match_name_phone, p.not_in_difficulty,
             )
 
     with bulk_load():

@@ -8,6 +8,7 @@ derived from the ID number, never typed. Elders are deactivated, never deleted.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -82,6 +83,37 @@ class CategoryAlias(models.Model):
 ADVANCED_AGE = "advanced_age"  # 高龄: 80+, from the ID's birth date
 ADVANCED_AGE_YEARS = 80
 ADVANCED_AGE_NAME = "高龄"
+# 老年人 are people of 60 and over (老年人权益保障法 第二条). Registering someone younger is
+# warned about, and refused where a region sets a minimum age (Region.registration_min_age).
+ELDER_AGE_YEARS = 60
+
+# 经济状况 is three-valued (issue 7 C.2): a difficulty category (one of these, kept among the
+# categories as bureaus write it in 人员类别), 非经济困难 (``Elder.not_in_difficulty``, checked
+# by a worker), or 未知 (neither: nobody has recorded it).
+ECONOMIC_CATEGORY_CODES: tuple[str, ...] = ("extreme_poverty", "subsistence", "near_subsistence", "low_income")
+ECONOMIC_UNKNOWN = "unknown"
+ECONOMIC_NONE = "not_in_difficulty"
+ECONOMIC_UNKNOWN_NAME = "未知"
+ECONOMIC_NONE_NAME = "非经济困难"
+
+
+def economic_status_of(not_in_difficulty: bool, category_codes: Any) -> str:
+    """The three-valued 经济状况: the first difficulty category held, else 非经济困难 when a worker
+    recorded it, else 未知."""
+    held = set(category_codes)
+    for code in ECONOMIC_CATEGORY_CODES:
+        if code in held:
+            return code
+    return ECONOMIC_NONE if not_in_difficulty else ECONOMIC_UNKNOWN
+
+
+def economic_status_name(status: str, category_names: dict[str, str]) -> str:
+    """The words for a status of ``economic_status_of``; ``category_names``: code → name."""
+    if status == ECONOMIC_NONE:
+        return ECONOMIC_NONE_NAME
+    if status == ECONOMIC_UNKNOWN:
+        return ECONOMIC_UNKNOWN_NAME
+    return category_names.get(status, status)
 
 
 class ImportBatch(models.Model):
@@ -135,6 +167,10 @@ class Elder(FieldRecord):
         _("居住情况"), max_length=20, choices=LivingSituation.choices, blank=True
     )
     categories = models.ManyToManyField(Category, verbose_name=_("人员类别"), through="ElderCategory", blank=True)
+    # db_default: the bulk import lists its columns; an old import path without it still works.
+    not_in_difficulty = models.BooleanField(
+        _("非经济困难"), default=False, db_default=False,
+        help_text=_("已核实不属于特困、低保、低保边缘或经济困难老年人；不勾选且无这些类别时，经济状况为“未知”"))
     notes = models.TextField(_("备注"), blank=True)
     active = models.BooleanField(_("在册"), default=True)
     deactivation_reason = models.CharField(

@@ -23,6 +23,11 @@ CONTACTS_MAX = 10
 Code = Annotated[str, Field(max_length=CODE_MAX)]
 
 
+ECONOMIC_DESCRIPTION = ("经济状况：extreme_poverty / subsistence / near_subsistence / low_income（或中文名称，同时记入人员类别）、"
+                        "not_in_difficulty（非经济困难）、unknown（未知）；不填：登记时为未知，修改时不变")
+CONFIRM_DESCRIPTION = "按身份证号未满60周岁时须为 true 才能登记（确认确需登记，如重度残疾、失能人员）；所在地区规定了最低登记年龄的，低于该年龄一律不能登记"
+
+
 class ContactIn(InputSchema):
     name: str = Field(max_length=NAME_MAX)
     phone: str = Field(max_length=PHONE_MAX)
@@ -39,6 +44,8 @@ class ElderCreate(InputSchema):
     living_situation: str = Field("", max_length=CODE_MAX,
                                   description="alone / empty_nest / left_behind / with_children / … 或中文名称")
     categories: list[Code] = Field(default_factory=list, max_length=CATEGORIES_MAX, description="类别代码或中文名称")
+    economic_status: str = Field("", max_length=CODE_MAX, description=ECONOMIC_DESCRIPTION)
+    confirm_under_age: bool = Field(False, description=CONFIRM_DESCRIPTION)
     hukou_local: bool = True
     notes: str = Field("", max_length=NOTE_MAX)
     contacts: list[ContactIn] = Field(default_factory=list, max_length=CONTACTS_MAX)
@@ -77,6 +84,8 @@ class ElderUpdate(InputSchema):
     address: str = _absent(max_length=LINE_MAX)
     living_situation: str = _absent(max_length=CODE_MAX)
     categories: list[Code] = _absent(max_length=CATEGORIES_MAX)
+    economic_status: str = _absent(max_length=CODE_MAX, description=ECONOMIC_DESCRIPTION)
+    confirm_under_age: bool = _absent(description=CONFIRM_DESCRIPTION)
     hukou_local: bool = _absent()
     notes: str = _absent(max_length=NOTE_MAX)
     version: int | None = Field(None, description="读取时的版本号；若档案已被他人修改则返回 409（null 或不填：不检查）")
@@ -125,6 +134,8 @@ class ElderRead(Schema):
     living_situation: str
     categories: list[str]
     category_names: list[str]
+    economic_status: str = Field(description="特困等类别代码、not_in_difficulty（非经济困难）或 unknown（未知）")
+    economic_status_name: str
     hukou_local: bool
     active: bool
     deactivation_reason: str

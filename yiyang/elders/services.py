@@ -17,14 +17,25 @@ from yiyang.elders import access as elder_access
 from yiyang.elders import events
 from yiyang.elders.duplicates import match_keys
 from yiyang.elders.models import (
+    ECONOMIC_CATEGORY_CODES,
+    ECONOMIC_NONE,
+    Category,
     Consent,
     DuplicateVerdict,
     Elder,
     ElderCategory,
     EmergencyContact,
     LivingSituation,
+    economic_status_name,
+    economic_status_of,
 )
-from yiyang.elders.validation import FIELD_LABELS, CleanElder, Lookups, clean_elder_fields
+from yiyang.elders.validation import (
+    FIELD_LABELS,
+    CleanElder,
+    Lookups,
+    clean_elder_fields,
+    under_age_message,
+)
 
 ID_CTX, PHONE_CTX, ADDRESS_CTX, CONTACT_PHONE_CTX = "elder.id_number", "elder.phone", "elder.address", "contact.phone"
 SENSITIVE_FIELDS = ("id_number", "phone", "address")
@@ -62,6 +73,7 @@ def elder_register(
 ) -> Elder:
     """Register one elder. ``data`` holds raw field values (see validation.FIELD_LABELS)."""
     clean, errors = clean_elder_fields(data, Lookups.load())
+    _check_under_age(clean, data, errors)
     _check_region(actor, clean, errors, elder_access.ELDER_CREATE)
     bidx = _check_duplicate(actor, clean, errors)
     contact_rows = _clean_contacts(contacts or [], errors)
@@ -82,19 +94,38 @@ def elder_register(
         region=clean.region,
         hukou_local=clean.hukou_local,
         living_situation=clean.living_situation,
+        not_in_difficulty=clean.economic == ECONOMIC_NONE,
         notes=clean.notes,
         registered_by=actor if getattr(actor, "pk", None) else None,
         match_name_birth_bidx=by_birth,
         match_name_phone_bidx=by_phone,
     )
-    ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in clean.categories])
+    categories = _with_economic(clean.categories, clean.economic)
+    ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in categories])
     for order, row in enumerate(contact_rows):
         EmergencyContact.objects.create(elder=elder, sort_order=order, **row)
     event_record(
         type=events.REGISTERED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
-        payload={"source": source, "categories": [c.code for c in clean.categories], "contacts": len(contact_rows)},
+        payload={"source": source, "categories": [c.code for c in categories], "contacts": len(contact_rows),
+                 "economic_status": economic_status_of(elder.not_in_difficulty, (c.code for c in categories))},
     )
     return elder
+
+
+def _check_under_age(clean: CleanElder, data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """Someone under 60 is registered only when the worker confirms it (the region may refuse
+    outright: validation._check_age)."""
+    if clean.under_age is not None and not data.get("confirm_under_age"):
+        errors.setdefault("confirm_under_age", []).append(under_age_message(clean.under_age))
+
+
+def _with_economic(categories: list[Category], economic: str | Category | None) -> list[Category]:
+    """The categories once 经济状况 is set: a difficulty status replaces any other one; 非经济困难
+    and 未知 remove them; None (not given) leaves them as they are."""
+    if economic is None:
+        return list(categories)
+    kept = [c for c in categories if c.code not in ECONOMIC_CATEGORY_CODES]
+    return [*kept, economic] if isinstance(economic, Category) else kept
 
 
 def _clean_contacts(contacts: list[dict[str, Any]], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -155,9 +186,12 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
     nulls = [f for f, v in data.items() if v is None]
     if nulls:
         raise FieldErrors({f: [NULL_MESSAGE] for f in nulls})
-    clean, errors = clean_elder_fields(data, Lookups.load(), partial=True, birth_date=elder.birth_date)
+    clean, errors = clean_elder_fields(data, Lookups.load(), partial=True, birth_date=elder.birth_date,
+                                       region_code=elder.region_id)
     _check_region(actor, clean, errors, elder_access.ELDER_UPDATE)
     bidx = _check_duplicate(actor, clean, errors, exclude_pk=elder.pk) if "id_number" in data else None
+    if bidx != elder.id_number_bidx:  # the same ID number typed again asks nothing twice
+        _check_under_age(clean, data, errors)
     if errors:
         raise FieldErrors(errors)
 
@@ -198,14 +232,27 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
                 changes[FIELD_LABELS[f]] = {"from": _shown(f, getattr(elder, f)), "to": _shown(f, getattr(clean, f))}
             setattr(elder, f, getattr(clean, f))
             update_fields.append(f)
-    if "categories" in data:
-        old = dict(elder.categories.values_list("code", "name"))
-        new = {c.code: c.name for c in clean.categories}
+    if "categories" in data or clean.economic is not None:
+        current = list(elder.categories.order_by("sort_order"))
+        old = {c.code: c.name for c in current}
+        was = economic_status_of(elder.not_in_difficulty, old)
+        categories = _with_economic(clean.categories if "categories" in data else current, clean.economic)
+        new = {c.code: c.name for c in categories}
+        if clean.economic is not None:
+            elder.not_in_difficulty = clean.economic == ECONOMIC_NONE
+        elif any(code in ECONOMIC_CATEGORY_CODES for code in new):
+            elder.not_in_difficulty = False  # a difficulty category is newer news than 非经济困难
+        update_fields.append("not_in_difficulty")
         if sorted(old) != sorted(new):
             changes[FIELD_LABELS["categories"]] = {"from": "、".join(old.values()), "to": "、".join(new.values()),
                                                    "from_codes": sorted(old), "to_codes": sorted(new)}
             ElderCategory.objects.filter(elder=elder).delete()
-            ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in clean.categories])
+            ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in categories])
+        now = economic_status_of(elder.not_in_difficulty, new)
+        if now != was:
+            names = {c.code: c.name for c in Category.objects.filter(code__in=ECONOMIC_CATEGORY_CODES)}
+            changes[FIELD_LABELS["economic_status"]] = {"from": economic_status_name(was, names),
+                                                        "to": economic_status_name(now, names)}
     if not changes:
         return elder
     keys = match_keys(name=elder.name, birth_date=elder.birth_date, phone=clean.phone if "phone" in data else elder.phone,

@@ -24,11 +24,17 @@ from yiyang.core.identifiers import (
 from yiyang.core.text import LINE_MAX, NOTE_MAX, clip, too_long
 from yiyang.elders.models import (
     ADVANCED_AGE_YEARS,
+    ECONOMIC_CATEGORY_CODES,
+    ECONOMIC_NONE,
+    ECONOMIC_NONE_NAME,
+    ECONOMIC_UNKNOWN,
+    ECONOMIC_UNKNOWN_NAME,
+    ELDER_AGE_YEARS,
     Category,
     CategoryAlias,
     LivingSituation,
 )
-from yiyang.regions.models import Region
+from yiyang.regions.models import Region, registration_min_ages
 
 FIELD_LABELS = {
     "name": "姓名",
@@ -38,6 +44,8 @@ FIELD_LABELS = {
     "address": "居住地址",
     "living_situation": "居住情况",
     "categories": "人员类别",
+    "economic_status": "经济状况",
+    "confirm_under_age": "未满60周岁",
     "hukou_local": "本地户籍",
     "notes": "备注",
     "contact_name": "紧急联系人",
@@ -62,6 +70,8 @@ class Lookups:
     today: dt.date = field(default_factory=timezone.localdate)
     accepted_words: str = ""  # for the message on an unknown word
     alias_words: list[str] = field(default_factory=list)
+    # Regions where people under an age may not be registered: code → age (inherited down).
+    min_ages: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Lookups:
@@ -86,7 +96,8 @@ class Lookups:
             # template's 填写说明 sheet and the admin list every one.
             examples = [w for w in _ALIAS_EXAMPLES if w in by_key] or aliases[:5]
             accepted += f"；也可用常见写法，如{'、'.join(examples)}等（全部写法见导入模板的“填写说明”）"
-        return cls(communities=communities, categories_by_key=by_key, accepted_words=accepted, alias_words=aliases)
+        return cls(communities=communities, categories_by_key=by_key, accepted_words=accepted, alias_words=aliases,
+                   min_ages=registration_min_ages())
 
 
 _LIVING = {c.value: c.value for c in LivingSituation} | {str(c.label): c.value for c in LivingSituation}
@@ -100,6 +111,37 @@ def parse_living_situation(raw: str) -> str:
         options = "、".join(str(c.label) for c in LivingSituation)
         raise IdentifierError(f"“{clip(value, ECHO_MAX)}”不是可选的居住情况（可选：{options}）")
     return _LIVING[value]
+
+
+# 经济状况 as clerks write it: besides the difficulty categories (their codes, names, aliases).
+ECONOMIC_NONE_WORDS = frozenset({ECONOMIC_NONE, ECONOMIC_NONE_NAME, "none", "非困难", "不困难", "非经济困难老年人",
+                                 "否", "无", "一般", "正常"})
+ECONOMIC_UNKNOWN_WORDS = frozenset({ECONOMIC_UNKNOWN, ECONOMIC_UNKNOWN_NAME, "不详", "不清楚", "待核实"})
+
+
+def parse_economic(raw: Any, lookups: Lookups) -> str | Category | None:
+    """经济状况: a difficulty category, ``ECONOMIC_NONE`` (非经济困难) or ``ECONOMIC_UNKNOWN`` (未知);
+    None when nothing is written (nothing to change)."""
+    value = str(raw or "").strip()
+    if not value:
+        return None
+    if value in ECONOMIC_NONE_WORDS:
+        return ECONOMIC_NONE
+    if value in ECONOMIC_UNKNOWN_WORDS:
+        return ECONOMIC_UNKNOWN
+    meaning = lookups.categories_by_key.get(value)
+    if isinstance(meaning, Category) and meaning.code in ECONOMIC_CATEGORY_CODES:
+        return meaning
+    names = [c.name for c in lookups.categories_by_key.values()
+             if isinstance(c, Category) and c.code in ECONOMIC_CATEGORY_CODES]
+    options = "、".join([ECONOMIC_UNKNOWN_NAME, ECONOMIC_NONE_NAME, *dict.fromkeys(names)])
+    raise IdentifierError(f"“{clip(value, ECHO_MAX)}”不是可选的经济状况（可填：{options}）")
+
+
+def economic_name(value: str | Category) -> str:
+    if isinstance(value, Category):
+        return value.name
+    return ECONOMIC_NONE_NAME if value == ECONOMIC_NONE else ECONOMIC_UNKNOWN_NAME
 
 
 @dataclass
@@ -188,14 +230,21 @@ class CleanElder:
     hukou_local: bool = True
     notes: str = ""
     living_from_categories: bool = False  # 居住情况 set by a word of 人员类别 (独居…)
+    # 经济状况 as given: a difficulty Category, ECONOMIC_NONE, ECONOMIC_UNKNOWN, or None (not given).
+    economic: str | Category | None = None
+    # The age from the ID number when under 60 and the region does not refuse it: the caller
+    # warns (the form and the API ask to confirm; the importer lists a warning).
+    under_age: int | None = None
 
 
 def clean_elder_fields(
-    raw: dict[str, Any], lookups: Lookups, *, partial: bool = False, birth_date: dt.date | None = None
+    raw: dict[str, Any], lookups: Lookups, *, partial: bool = False, birth_date: dt.date | None = None,
+    region_code: str | None = None,
 ) -> tuple[CleanElder, dict[str, list[str]]]:
     """Validate the fields present in ``raw``. With ``partial`` (an edit) absent fields
-    are left alone; otherwise 姓名, 身份证号 and 社区代码 are required. ``birth_date`` is the
-    elder's when an edit gives no ID number (a 高龄 word is checked against it)."""
+    are left alone; otherwise 姓名, 身份证号 and 社区代码 are required. ``birth_date`` and
+    ``region_code`` are the elder's when an edit gives no ID number or community (a 高龄 word
+    and the minimum age are checked against them)."""
     clean = CleanElder()
     errors: dict[str, list[str]] = {}
     get = raw.get  # a value of None counts as absent
@@ -248,6 +297,17 @@ def clean_elder_fields(
         if words.unknown or words.living or words.advanced_age_word:
             _check_category_words(words, clean, get("living_situation"),
                                   clean.id.birth_date if clean.id is not None else birth_date, lookups, errors)
+    value = get("economic_status")
+    if value is not None and value != "":
+        try:
+            clean.economic = parse_economic(value, lookups)
+        except IdentifierError as exc:
+            errors.setdefault("economic_status", []).append(str(exc))
+        else:
+            if get("categories") is not None:
+                _check_economic(clean, errors)
+    if clean.id is not None:  # at registration, or an edit that gives the ID number
+        _check_age(clean, lookups, errors, birth_date, region_code)
     value = get("hukou_local")
     if value is not None:
         clean.hukou_local = value if isinstance(value, bool) else str(value).strip() not in ("否", "0", "false", "False")
@@ -257,6 +317,47 @@ def clean_elder_fields(
         if message := too_long(clean.notes, NOTE_MAX):
             errors.setdefault("notes", []).append(message)
     return clean, errors
+
+
+def _check_economic(clean: CleanElder, errors: dict[str, list[str]]) -> None:
+    """经济状况 beside 人员类别 in one input: they must say the same. A difficulty status joins
+    the categories (the rules and lists read it there)."""
+    held = [c for c in clean.categories if c.code in ECONOMIC_CATEGORY_CODES]
+    econ = clean.economic
+    if isinstance(econ, Category):
+        others = [c.name for c in held if c != econ]
+        if others:
+            errors.setdefault("economic_status", []).append(
+                f"经济状况填了“{econ.name}”，人员类别中却有“{'、'.join(others)}”，只能是其中一种")
+        elif econ not in clean.categories:
+            clean.categories.append(econ)
+    elif econ is not None and held:
+        errors.setdefault("economic_status", []).append(
+            f"人员类别中有“{'、'.join(c.name for c in held)}”，经济状况不能填“{economic_name(econ)}”")
+
+
+def _check_age(clean: CleanElder, lookups: Lookups, errors: dict[str, list[str]],
+               birth_date: dt.date | None, region_code: str | None) -> None:
+    """Under 60 (by the ID number): refused where the region sets a minimum age, otherwise
+    ``clean.under_age`` tells the caller to warn."""
+    birth = clean.id.birth_date if clean.id is not None else birth_date
+    code = clean.region.code if clean.region is not None else region_code
+    if birth is None:
+        return
+    age = _age_on(birth, lookups.today)
+    if age >= ELDER_AGE_YEARS:
+        return
+    minimum = lookups.min_ages.get(code or "")
+    if minimum is not None and age < minimum:
+        errors.setdefault("id_number", []).append(
+            f"按身份证号，此人{birth.year}年{birth.month}月出生、现年{age}岁；本地区规定未满{minimum}周岁的人员不能登记")
+        return
+    clean.under_age = age
+
+
+def under_age_message(age: int) -> str:
+    return (f"按身份证号，此人现年{age}岁，未满{ELDER_AGE_YEARS}周岁（老年人指{ELDER_AGE_YEARS}周岁及以上），"
+            "登记后会看到老年人政策的判断。确需登记（如重度残疾、失能人员）请勾选确认；否则请核对身份证号")
 
 
 def label_errors(errors: dict[str, list[str]]) -> list[str]:

@@ -39,8 +39,17 @@ from yiyang.elders.forms import (
     initial_from_elder,
 )
 from yiyang.elders.import_files import import_error_report_xlsx, import_template_xlsx
-from yiyang.elders.importing import COLUMNS, REQUIRED, elders_import
-from yiyang.elders.models import Category, Elder, LivingSituation
+from yiyang.elders.importing import REQUIRED, SHOWN_COLUMNS, elders_import
+from yiyang.elders.models import (
+    ECONOMIC_CATEGORY_CODES,
+    ECONOMIC_UNKNOWN,
+    ELDER_AGE_YEARS,
+    Category,
+    Elder,
+    LivingSituation,
+    economic_status_name,
+    economic_status_of,
+)
 from yiyang.elders.registry import elder_sections_html
 from yiyang.elders.services import REVEALABLE
 
@@ -82,9 +91,13 @@ def elder_list(request: HttpRequest) -> HttpResponse:
 def elder_detail(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     elder = elder_access.access_elder(request.user, elder_id)
     user = request.user
+    categories = selectors.elder_categories(elder)
+    economic = economic_status_of(elder.not_in_difficulty, (c for c, _name in categories))
     return render(request, "elders/detail.html", {
         "elder": elder,
-        "categories": selectors.elder_categories(elder),
+        "categories": [(c, n) for c, n in categories if c not in ECONOMIC_CATEGORY_CODES],
+        "economic": economic_status_name(economic, dict(categories)), "economic_known": economic != ECONOMIC_UNKNOWN,
+        "under_age": elder.age < ELDER_AGE_YEARS, "elder_age_years": ELDER_AGE_YEARS,
         "contacts": elder.contacts.all(),
         "consents": elder.consents.select_related("recorded_by"),
         "recent": _timeline_rows(selectors.elder_timeline(elder)[:5]),
@@ -109,7 +122,7 @@ def elder_create(request: HttpRequest) -> HttpResponse:
         return forbidden(request, ForbiddenError())
     form = ElderCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+        data = form.for_service()
         contact = {"name": data.pop("contact_name"), "relation": data.pop("contact_relation"),
                    "phone": data.pop("contact_phone")}
         try:
@@ -370,7 +383,7 @@ def _elder_import(request: HttpRequest, limit: _UploadLimit) -> HttpResponse:
         form.errors.clear()
         form.add_error("file", gettext("文件超过 %(mb)s MB，请拆分成几个文件上传（或由运维人员在服务器上用命令行导入）")
                        % {"mb": settings.YIYANG["IMPORT_MAX_UPLOAD_MB"]})
-        return render(request, "elders/import.html", {"form": form, "columns": COLUMNS, "required": REQUIRED},
+        return render(request, "elders/import.html", {"form": form, "columns": SHOWN_COLUMNS, "required": REQUIRED},
                       status=400)
     form = ImportForm(request.POST or None, request.FILES or None)
     report = token = report_token = None
@@ -411,7 +424,7 @@ def _elder_import(request: HttpRequest, limit: _UploadLimit) -> HttpResponse:
                 report_token = staged_token
     return render(request, "elders/import.html", {
         "form": form, "report": report, "token": token, "report_token": report_token,
-        "columns": COLUMNS, "required": REQUIRED,
+        "columns": SHOWN_COLUMNS, "required": REQUIRED,
         "batches": selectors.import_batches_for(request.user)[:5],
         "max_mb": settings.YIYANG["IMPORT_MAX_UPLOAD_MB"],
     })

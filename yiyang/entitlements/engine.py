@@ -28,6 +28,7 @@ Facts (built from an elder by ``selectors.elder_facts``)::
     categories        set[str]        recorded category codes (高龄 is derived here from the age)
     level             int | None      current ability level 0–4, None = never assessed
     living_situation  str | None      None (or '') = not recorded
+    not_in_difficulty bool            a worker checked: 非经济困难 (economic is then false, not unknown)
 """
 
 from __future__ import annotations
@@ -383,10 +384,14 @@ def economic_statuses(facts: Mapping[str, Any]) -> list[str]:
 def _economic(arg: Mapping[str, list[str]], facts: Mapping[str, Any], on: dt.date, vocab: Vocabulary) -> Outcome:
     statuses = economic_statuses(facts)
     if not statuses:
-        # No 特困/低保/低保边缘/经济困难 recorded: the archive does not say the elder is not
-        # hard up, only that nobody has recorded it. (A region that wants "not recorded = no"
-        # writes {"categories": {"any": [...]}} instead.)
-        return Outcome(None, ["尚未登记特困、低保、低保边缘或经济困难认定"], [MISSING_ECONOMIC])
+        if facts.get("not_in_difficulty"):
+            # A worker checked and recorded 非经济困难: a definite no.
+            return Outcome(False, [f"经济状况为非经济困难，不属于{_join((ECONOMIC_NAMES[s] for s in arg['in']), '或')}"])
+        # No 特困/低保/低保边缘/经济困难 recorded and not checked either: the archive does not
+        # say the elder is not hard up, only that nobody has recorded it. (A region that wants
+        # "not recorded = no" writes {"categories": {"any": [...]}} instead.)
+        return Outcome(None, ["经济状况未知：尚未登记特困、低保、低保边缘或经济困难认定，也未核实为非经济困难"],
+                       [MISSING_ECONOMIC])
     hit = [s for s in statuses if s in arg["in"]]
     if hit:
         return Outcome(True, [f"经济状况为{'、'.join(ECONOMIC_NAMES[s] for s in hit)}"])

@@ -90,6 +90,7 @@ def elder_facts(elder: Elder, *, level: int | None = _NOT_GIVEN) -> dict[str, An
         "categories": {c.code for c in elder.categories.all()},
         "level": level,
         "living_situation": elder.living_situation or None,
+        "not_in_difficulty": elder.not_in_difficulty,
     }
 
 
@@ -115,7 +116,7 @@ def elders_for_refresh(pks: list[Any]) -> QuerySet[Elder]:
     from yiyang.assessments.selectors import latest_confirmed_subquery
 
     return (Elder.objects.filter(pk__in=pks, active=True)
-            .only("id", "birth_date", "hukou_local", "region_id", "living_situation", "active")
+            .only("id", "birth_date", "hukou_local", "region_id", "living_situation", "not_in_difficulty", "active")
             .annotate(current_level=latest_confirmed_subquery("level"))
             .prefetch_related(Prefetch("categories", queryset=Category.objects.only("id", "code"))))
 

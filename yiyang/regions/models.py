@@ -47,6 +47,12 @@ class Region(models.Model):
     )
     code_set = models.ForeignKey(CodeSet, verbose_name=_("代码版本"), on_delete=models.PROTECT)
     active = models.BooleanField(_("有效"), default=True)
+    # A region's own rule for registering people under 60 (老年人 are 60 and over): blank means
+    # "as the region above"; where no region sets one, registering a younger person is only
+    # warned about. Read through ``registration_min_age_for``.
+    registration_min_age = models.PositiveSmallIntegerField(
+        _("最低登记年龄（周岁）"), null=True, blank=True,
+        help_text=_("填写后，本区划及下级不能登记未满该年龄的人员；不填则沿用上级规定，都未填写时只作提醒"))
 
     class Meta:
         verbose_name = _("行政区划")
@@ -62,3 +68,20 @@ class Region(models.Model):
 
     def contains_code(self, code: str) -> bool:
         return code.startswith(self.prefix)
+
+
+def registration_min_ages() -> dict[str, int]:
+    """Each region's effective minimum registration age, inherited down the tree: code → age,
+    only for regions where one applies. One query; the importer loads it once per file."""
+    rows = list(Region.objects.values_list("code", "parent_id", "registration_min_age"))
+    own = {code: age for code, _parent, age in rows}
+    parent = {code: p for code, p, _age in rows}
+    out: dict[str, int] = {}
+    for code in own:
+        node: str | None = code
+        while node is not None:
+            if own.get(node) is not None:
+                out[code] = own[node]  # type: ignore[assignment]
+                break
+            node = parent.get(node)
+    return out

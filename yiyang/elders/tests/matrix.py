@@ -155,7 +155,7 @@ def _check_consent_withdrawn(resp: Any, elder: Elder) -> None:
 
 def _edit_form(elder: Elder) -> dict:
     return {"name": "改名老人", "region_code": elder.region_id, "living_situation": elder.living_situation,
-            "categories": ["subsistence"], "hukou_local": "on", "version": elder.version}
+            "economic_status": "subsistence", "hukou_local": "on", "version": elder.version}
 
 
 def _deactivated(world: World, elder: Elder) -> Elder:

@@ -36,7 +36,7 @@ def test_same_name_and_birth_date_in_the_street_is_flagged_at_registration(super
     first = services.elder_register(actor=superuser, data=person())
     # The mistyped ID differs, the person is the same: registered through the form.
     data = person(region=factories.COMMUNITY_A2)
-    form = {k: v for k, v in data.items() if k != "categories"} | {"categories": ["subsistence"]}
+    form = {k: v for k, v in data.items() if k != "categories"} | {"economic_status": "subsistence"}
     resp = admin_client.post(reverse("elders:create"), form)
     second = Elder.objects.exclude(pk=first.pk).get(name="周淑芬")
     assert resp.status_code == 302 and resp["Location"].endswith(f"/elders/{second.pk}/#duplicates")

@@ -251,7 +251,7 @@ def _csv(rows, encoding="utf-8"):
 
 def _row(name, contact="李明"):
     values = {"姓名": name, "身份证号": factories.make_id_number(), "联系电话": "13800001234",
-              "社区代码": factories.COMMUNITY_A, "居住地址": "梅林一村3栋201", "居住情况": "独居", "人员类别": "低保",
+              "社区代码": factories.COMMUNITY_A, "居住地址": "梅林一村3栋201", "居住情况": "独居", "人员类别": "低保", "经济状况": "",
               "紧急联系人": contact, "紧急联系人电话": "13900005678"}
     return [values[c] for c in COLUMNS]
 

@@ -43,7 +43,7 @@ def test_template_has_a_header_a_sample_row_and_a_text_id_column(admin_client):
     wb = workbook_of(resp)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    assert header == ["姓名", "身份证号", "联系电话", "所属社区", "居住地址", "居住情况", "人员类别", "紧急联系人", "紧急联系人电话"]
+    assert header == ["姓名", "身份证号", "联系电话", "所属社区", "居住地址", "居住情况", "人员类别", "经济状况", "紧急联系人", "紧急联系人电话"]
     sample = [c.value for c in ws[2]]
     assert sample[1] == SAMPLE_ID_NUMBER and isinstance(sample[1], str)
     assert sample[3] == "梅京社区"  # the first community of the street admin's jurisdiction

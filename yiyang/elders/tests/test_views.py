@@ -216,7 +216,7 @@ def test_detail_and_edit_show_only_masked_values(client, elder):
 def test_edit_keeps_sensitive_fields_left_empty_and_records_the_change(client, elder):
     resp = client.post(reverse("elders:edit", args=[elder.pk]), {
         "name": "王秀兰", "region_code": elder.region_id, "living_situation": "empty_nest",
-        "categories": ["subsistence"], "hukou_local": "on", "version": elder.version,
+        "economic_status": "subsistence", "hukou_local": "on", "version": elder.version,
         "id_number": "", "phone": "", "address": "",
     })
     assert resp.status_code == 302 and resp["Location"] == reverse("elders:detail", args=[elder.pk])

@@ -219,7 +219,11 @@ def test_any_reports_all_failed_reasons_and_only_unknowns_for_maybe():
     cond = {"any": [{"economic": {"in": HARDSHIP}}, {"age": {">=": 80}}]}
     maybe = evaluate(cond, facts(), on=ON)
     assert maybe.value is None and maybe.missing == [MISSING_ECONOMIC]
-    assert maybe.reasons == ["尚未登记特困、低保、低保边缘或经济困难认定"]
+    assert maybe.reasons == ["经济状况未知：尚未登记特困、低保、低保边缘或经济困难认定，也未核实为非经济困难"]
+    # 非经济困难 recorded by a worker: no longer unknown but a definite no (issue 7 C.2).
+    checked = evaluate(cond, facts(not_in_difficulty=True), on=ON)
+    assert checked.value is False and checked.missing == []
+    assert checked.reasons[0].startswith("经济状况为非经济困难，不属于")
     no = evaluate({"any": [{"economic": {"in": ["subsistence"]}}, {"age": {">=": 80}}]},
                   facts(categories={"near_subsistence"}), on=ON)
     assert no.value is False
