@@ -3,6 +3,7 @@ always ``{"code", "message", "detail"}`` with a Chinese message."""
 
 from __future__ import annotations
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -71,6 +72,18 @@ def _not_found(request, exc):
     return _error(request, 404, "not_found", "记录不存在或不在您的管辖范围内")
 
 
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    # The database is briefly unreachable or busy (a restart, a fail-over, SQLite's lock held too
+    # long): the request's transaction was rolled back whole, so the client may simply retry —
+    # a device does, with the same Idempotency-Key.
+    response = _error(request, 503, "db_unavailable", "数据库暂时不可用，请稍后重试（未保存任何内容）",
+                      {"retry_after": 5})
+    response["Retry-After"] = "5"
+    return response
+
+
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     code, message = http_error(request, exc.status_code, str(exc))
@@ -86,5 +99,6 @@ api.add_router("", "yiyang.entitlements.api.router")
 api.add_router("/visits", "yiyang.visits.api.router")
 api.add_router("/indicators", "yiyang.visits.api.indicators")
 api.add_router("", "yiyang.casework.api.router")
+api.add_router("/alarms", "yiyang.alarms.api.router")
 
 __all__ = ["api"]

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "yiyang.casework",
     "yiyang.visits",
     "yiyang.timebank",
+    "yiyang.alarms",
 ]
 
 MIDDLEWARE = [
@@ -244,4 +245,18 @@ YIYANG: dict[str, Any] = {
     # Notifications: where they go besides the in-app list ("console", "sms", "webhook").
     "NOTIFY_BACKENDS": [b for b in os.environ.get("YIYANG_NOTIFY_BACKENDS", "console").split(",") if b],
     "NOTIFY_WEBHOOK_URL": os.environ.get("YIYANG_NOTIFY_WEBHOOK_URL", ""),
+    # Webhooks are signed with this secret (X-Yiyang-Signature); SMS go through an HTTP gateway:
+    # its URL, a JSON body template with {phone}, {text} and {key}, and an optional bearer token.
+    "NOTIFY_WEBHOOK_SECRET": os.environ.get("YIYANG_NOTIFY_WEBHOOK_SECRET", ""),
+    "NOTIFY_TIMEOUT_S": float(os.environ.get("YIYANG_NOTIFY_TIMEOUT_S", "5")),
+    "SMS_GATEWAY_URL": os.environ.get("YIYANG_SMS_GATEWAY_URL", ""),
+    "SMS_TEMPLATE": os.environ.get("YIYANG_SMS_TEMPLATE", ""),
+    "SMS_GATEWAY_TOKEN": os.environ.get("YIYANG_SMS_GATEWAY_TOKEN", ""),
+    # Emergency calls (docs/alarms.md): the default wait for an acknowledgement before the next
+    # escalation step; the window in which repeated presses merge into the open alarm; how often
+    # the escalation job runs; a notification's attempts before it is marked failed.
+    "ALARM_ACK_TIMEOUT_S": int(os.environ.get("YIYANG_ALARM_ACK_TIMEOUT_S", "120")),
+    "ALARM_MERGE_WINDOW_S": int(os.environ.get("YIYANG_ALARM_MERGE_WINDOW_S", "300")),
+    "ALARM_TICK_S": int(os.environ.get("YIYANG_ALARM_TICK_S", "5")),
+    "ALARM_DELIVERY_MAX_ATTEMPTS": int(os.environ.get("YIYANG_ALARM_DELIVERY_MAX_ATTEMPTS", "6")),
 }

@@ -1,0 +1,27 @@
+"""Background work of alarms. The escalation is advanced by a periodic job that reads the
+database — never a timer in a process — so a worker killed in the middle and restarted (or
+another worker) carries on from where the last commit left it.
+
+- ``alarms_tick`` (every ``YIYANG_ALARM_TICK_S`` seconds, default 5): fire the escalation steps
+  that are due, each alarm under its row lock; put back sends a dead process had claimed; send
+  what is due in the outbox (after the commit, outside any transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django_tasks import task
+
+
+@task()
+def alarms_tick(now: str | None = None) -> dict[str, int]:
+    from yiyang.alarms import services
+
+    moment = dt.datetime.fromisoformat(now) if now else None
+    moved = services.alarms_escalate_due(now=moment)
+    recovered = services.deliveries_recover(now=moment)
+    # The worker runs this task in a transaction: the outbox is sent after its commit.
+    transaction.on_commit(lambda: services.deliveries_send(now=moment))
+    return {"escalated": moved, "recovered": recovered}
