@@ -99,6 +99,7 @@ api.add_router("", "yiyang.entitlements.api.router")
 api.add_router("/visits", "yiyang.visits.api.router")
 api.add_router("/indicators", "yiyang.visits.api.indicators")
 api.add_router("", "yiyang.casework.api.router")
+api.add_router("/directory", "yiyang.directory.api.router")
 api.add_router("/alarms", "yiyang.alarms.api.router")
 
 __all__ = ["api"]

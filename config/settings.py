@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "yiyang.visits",
     "yiyang.timebank",
     "yiyang.alarms",
+    "yiyang.directory",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,9 @@ YIYANG: dict[str, Any] = {
     # Notifications: where they go besides the in-app list ("console", "sms", "webhook").
     "NOTIFY_BACKENDS": [b for b in os.environ.get("YIYANG_NOTIFY_BACKENDS", "console").split(",") if b],
     "NOTIFY_WEBHOOK_URL": os.environ.get("YIYANG_NOTIFY_WEBHOOK_URL", ""),
+    # The resource directory: after how many days without a provider's confirmation a
+    # service's data are shown as possibly out of date.
+    "DIRECTORY_STALE_DAYS": int(os.environ.get("YIYANG_DIRECTORY_STALE_DAYS", "90")),
     # Webhooks are signed with this secret (X-Yiyang-Signature); SMS go through an HTTP gateway:
     # its URL, a JSON body template with {phone}, {text} and {key}, and an optional bearer token.
     "NOTIFY_WEBHOOK_SECRET": os.environ.get("YIYANG_NOTIFY_WEBHOOK_SECRET", ""),

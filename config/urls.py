@@ -17,6 +17,7 @@ urlpatterns = [
     path("entitlements/", include("yiyang.entitlements.urls")),
     path("visits/", include("yiyang.visits.urls")),
     path("casework/", include("yiyang.casework.urls")),
+    path("resources/", include("yiyang.directory.urls")),
     path("alarms/", include("yiyang.alarms.urls")),
     path("", include("yiyang.surveys.urls")),  # /elders/<id>/survey/, /surveys/<id>/
     path("", include("yiyang.core.urls")),

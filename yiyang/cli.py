@@ -6,6 +6,8 @@
     yiyang import elders FILE [--dry-run] [--json]
     yiyang import mzt039 FILE [--dry-run] [--json]     (old MZ/T 039—2013 assessment results)
     yiyang assessment score < assessment.json
+    yiyang directory import FILE [--dry-run] [--json]    (HSDS 3.1 services: the resource directory)
+    yiyang directory export [FILE] [--modified-after ISO]
     yiyang verify-ledger [--all] [--json]    (the time bank's hash chain and invariants)
     yiyang <any Django management command>
 """

@@ -36,6 +36,7 @@ from yiyang.casework.schemas import (
 )
 from yiyang.core.access import require_capability
 from yiyang.core.exceptions import FieldErrors
+from yiyang.core.paging import page_window
 from yiyang.elders import access as elder_access
 from yiyang.regions.models import Region
 
@@ -62,7 +63,9 @@ def _elder_or_require(user: Any, elder_id: uuid.UUID | None, capability: str) ->
 
 
 def _page(page: int, page_size: int) -> tuple[int, int]:
-    return max(1, page), max(1, min(page_size, MAX_PAGE_SIZE))
+    # core.paging: numbers past any range are a Chinese 400, not a database overflow (500).
+    page, page_size, _start = page_window(page, page_size, max_page_size=MAX_PAGE_SIZE)
+    return page, page_size
 
 
 def consultation_read(c: Consultation, followup_ids: list[uuid.UUID] | None = None) -> ConsultationRead:

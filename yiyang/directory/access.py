@@ -1,0 +1,56 @@
+"""Who keeps the resource directory. Reading it is public (no login: elders and families
+search it). Administrators keep the services of their jurisdiction; a provider's staff keep
+their own organisation's services and nothing else. Checks through core's one helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from yiyang.accounts.models import Role
+from yiyang.core.access import (
+    capability,
+    grant,
+    has_capability,
+    jurisdiction_filter,
+)
+from yiyang.core.exceptions import ForbiddenError, NotFoundError
+from yiyang.directory.models import OrganizationStaff, Service
+
+DIRECTORY_MANAGE = capability("directory.manage", "维护辖区的服务资源目录")
+DIRECTORY_PROVIDER = capability("directory.provider_edit", "维护本机构的服务信息（时间、价格、空余床位/餐位）")
+
+for _role in (Role.COMMUNITY_ADMIN, Role.STREET_ADMIN, Role.DISTRICT_ADMIN, Role.CITY_ADMIN):
+    grant(_role, DIRECTORY_MANAGE)
+grant(Role.PROVIDER_STAFF, DIRECTORY_PROVIDER)
+
+
+def organizations_of(user: Any) -> list[Any]:
+    """The organisations whose staff the user is."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(OrganizationStaff.objects.filter(user=user).values_list("organization_id", flat=True))
+
+
+def editable_services(user: Any) -> QuerySet[Service]:
+    """The services the user may edit: the jurisdiction's for administrators, the own
+    organisation's for provider staff; none otherwise."""
+    qs = Service.objects.all()
+    if has_capability(user, DIRECTORY_MANAGE):
+        return jurisdiction_filter(qs, user, "region")
+    if has_capability(user, DIRECTORY_PROVIDER):
+        return qs.filter(organization_id__in=organizations_of(user))
+    return qs.none()
+
+
+def access_service_edit(user: Any, service_id: Any) -> Service:
+    """A service the user may edit. Not existing or not theirs → 404 (a provider does not learn
+    which other services exist beyond the public ones); no capability at all → 403."""
+    if not (has_capability(user, DIRECTORY_MANAGE) or has_capability(user, DIRECTORY_PROVIDER)):
+        raise ForbiddenError()
+    try:
+        return editable_services(user).select_related("organization").get(pk=service_id)
+    except (Service.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise NotFoundError() from None

@@ -1,0 +1,83 @@
+from django.contrib import admin
+
+from yiyang.directory.models import (
+    Contact,
+    CostOption,
+    Location,
+    Organization,
+    OrganizationStaff,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    ServiceCapacity,
+    ServiceNeed,
+)
+
+
+class NeedInline(admin.TabularInline):
+    model = ServiceNeed
+    extra = 0
+
+
+class ScheduleInline(admin.TabularInline):
+    model = Schedule
+    extra = 0
+
+
+class CostInline(admin.TabularInline):
+    model = CostOption
+    extra = 0
+
+
+class CapacityInline(admin.TabularInline):
+    model = ServiceCapacity
+    extra = 0
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+class AreaInline(admin.TabularInline):
+    model = ServiceArea
+    extra = 0
+    raw_id_fields = ["region"]
+
+
+class AtLocationInline(admin.TabularInline):
+    model = ServiceAtLocation
+    extra = 0
+    raw_id_fields = ["location"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "status", "organization", "region", "confirmed_at"]
+    list_filter = ["kind", "status", "ownership", "medical_integration"]
+    search_fields = ["name", "organization__name"]
+    raw_id_fields = ["organization", "region", "confirmed_by"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    inlines = [NeedInline, AtLocationInline, ScheduleInline, CostInline, CapacityInline, ContactInline, AreaInline]
+
+
+class StaffInline(admin.TabularInline):
+    model = OrganizationStaff
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "legal_status", "region", "updated_at"]
+    search_fields = ["name"]
+    raw_id_fields = ["region"]
+    inlines = [StaffInline]
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "address", "region", "latitude", "longitude"]
+    search_fields = ["name", "address"]
+    raw_id_fields = ["organization", "region"]

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DirectoryConfig(AppConfig):
+    name = "yiyang.directory"
+    label = "directory"
+    verbose_name = _("服务资源目录")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from yiyang.core.events import register_event_types
+        from yiyang.core.registry import DemoBuilder, NavItem, register_demo, register_nav
+        from yiyang.directory import access, demo
+        from yiyang.directory.events import EVENT_TYPES
+
+        register_event_types(EVENT_TYPES)
+        register_nav(NavItem("directory", _("服务资源"), "directory:search", order=60, namespaces=("directory",)))
+        register_nav(NavItem("directory_mine", _("本机构服务"), "directory:mine", order=61,
+                             capability=access.DIRECTORY_PROVIDER, namespaces=("directory",)))
+        register_demo(DemoBuilder("directory", demo.demo_build, after=("regions", "stations")))

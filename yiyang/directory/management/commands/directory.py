@@ -1,0 +1,77 @@
+"""``yiyang directory import FILE [--dry-run] [--json]`` and ``yiyang directory export [FILE]
+[--modified-after ISO]``: HSDS 3.1 service objects (a JSON array) in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from yiyang.directory import selectors
+from yiyang.directory.hsds import service_to_hsds
+from yiyang.directory.services import directory_import
+
+
+class Command(BaseCommand):
+    help = "服务资源目录：导入或导出 HSDS 3.1 service 对象（JSON 数组）"
+
+    def add_arguments(self, parser: Any) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="导入（全部正确才写入）")
+        imp.add_argument("file")
+        imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+        imp.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        exp = sub.add_parser("export", help="导出")
+        exp.add_argument("file", nargs="?", default="-")
+        exp.add_argument("--modified-after", default="", help="只导出此时间之后修改过的（ISO 8601）")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "import":
+            self._import(opts)
+        else:
+            self._export(opts)
+
+    def _import(self, opts: dict[str, Any]) -> None:
+        path = Path(opts["file"])
+        try:
+            objects = json.loads(path.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise CommandError(f"找不到文件：{path}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CommandError(f"{path.name} 不是 UTF-8 编码的 JSON 文件：{exc}") from None
+        result = directory_import(objects, dry_run=opts["dry_run"], source="cli")
+        if opts["json"]:
+            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+        else:
+            for e in result.errors[:200]:
+                self.stdout.write(e)
+            if result.errors:
+                self.stdout.write(f"共 {len(result.errors)} 处问题，未导入任何一条。")
+            elif opts["dry_run"]:
+                self.stdout.write(f"检查通过：{len(objects)} 条（未写入）。")
+            else:
+                self.stdout.write(f"已导入：新增 {result.created} 条，更新 {result.updated} 条。")
+        if result.errors:
+            sys.exit(1)
+
+    def _export(self, opts: dict[str, Any]) -> None:
+        after = None
+        if opts["modified_after"]:
+            try:
+                after = dt.datetime.fromisoformat(opts["modified_after"])
+            except ValueError:
+                raise CommandError("--modified-after 应为 ISO 8601 时间，如 2026-12-01T00:00:00+08:00") from None
+        from yiyang.surveys.selectors import need_tag_names
+
+        names = need_tag_names()
+        items = [service_to_hsds(s, names) for s in selectors.services_modified_after(after).iterator(chunk_size=500)]
+        text = json.dumps(items, ensure_ascii=False, indent=1)
+        if opts["file"] == "-":
+            self.stdout.write(text)
+        else:
+            Path(opts["file"]).write_text(text, encoding="utf-8")
+            self.stderr.write(f"已导出 {len(items)} 条到 {opts['file']}")

@@ -1,0 +1,129 @@
+"""Pages of the directory: the public search (no login; a list, not a map, that works on a
+phone), one service, and a provider's own services with the edit and "still right" buttons."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from yiyang.core import geo
+from yiyang.core.access import has_capability
+from yiyang.core.exceptions import FieldErrors, ForbiddenError
+from yiyang.core.web import forbidden, form_add_errors
+from yiyang.directory import access, selectors, services
+from yiyang.directory.forms import SearchForm, ServiceEditForm
+from yiyang.directory.models import Service
+from yiyang.regions.models import Region
+
+
+def _need_choices() -> list[tuple[str, str]]:
+    from yiyang.surveys.selectors import need_tag_names
+
+    return list(need_tag_names().items())
+
+
+def _region_choices() -> list[tuple[str, str]]:
+    codes = Service.objects.filter(status__in=selectors.VISIBLE).values_list("region_id", flat=True).distinct()
+    regions = Region.objects.filter(code__in=list(codes)).select_related("parent").order_by("code")
+    return [(r.code, f"{r.parent.name if r.parent else ''} {r.name}".strip()) for r in regions]
+
+
+def _distance_text(metres: float | None) -> str:
+    if metres is None:
+        return ""
+    if metres < 1000:
+        return gettext("%(m)d 米") % {"m": round(metres / 10) * 10}
+    return gettext("%(km).1f 公里") % {"km": metres / 1000}
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    needs = _need_choices()
+    form = SearchForm(request.GET or None, needs=needs, regions=_region_choices())
+    near = None
+    hits: list[selectors.Hit] = []
+    if form.is_bound and not form.is_valid():
+        pass
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        if data.get("lat") is not None and data.get("lon") is not None:
+            try:
+                near = geo.position_check(data["lat"], data["lon"])
+            except geo.PositionError as exc:
+                form.add_error(None, str(exc))
+        hits = selectors.search(kind=data.get("kind", ""), need=data.get("need", ""), region=data.get("region", ""),
+                                q=data.get("q", ""), near=near, limit=50)
+    names = dict(needs)
+    rows = [{"hit": h, "needs": [names.get(n.need, n.need) for n in h.service.needs.all()],
+             "stale": selectors.is_stale(h.service), "distance": _distance_text(h.distance_m)} for h in hits]
+    return render(request, "directory/search.html", {"form": form, "rows": rows, "near": near,
+                                                     "stale_days": selectors.stale_days()})
+
+
+def detail(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
+    try:
+        service = selectors.service_detail(service_id)
+    except Service.DoesNotExist:
+        raise Http404 from None
+    names = dict(_need_choices())
+    can_edit = request.user.is_authenticated and access.editable_services(request.user).filter(pk=service.pk).exists()
+    return render(request, "directory/detail.html", {
+        "s": service, "needs": [names.get(n.need, n.need) for n in service.needs.all()],
+        "hours": services.hours_text(service), "stale": selectors.is_stale(service),
+        "stale_days": selectors.stale_days(), "can_edit": can_edit,
+    })
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    qs = access.editable_services(request.user)
+    if not (has_capability(request.user, access.DIRECTORY_PROVIDER)
+            or has_capability(request.user, access.DIRECTORY_MANAGE)):
+        return forbidden(request, ForbiddenError())
+    rows = list(selectors.with_details(qs.order_by("name"))[:200])
+    return render(request, "directory/mine.html", {
+        "rows": [(s, selectors.is_stale(s)) for s in rows], "stale_days": selectors.stale_days(),
+        "stale_count": selectors.stale_services(qs).count(),
+    })
+
+
+@login_required
+def edit(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
+    service = access.access_service_edit(request.user, service_id)
+    service = selectors.with_details(Service.objects.filter(pk=service.pk)).get()
+    initial = {"status": service.status, "phone": service.phone, "hours": services.hours_text(service),
+               "fees_description": service.fees_description, "description": service.description}
+    form = ServiceEditForm(request.POST or None, initial=initial)
+    capacities = list(service.capacities.all())
+    costs = list(service.cost_options.all())
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["capacities"] = [{"unit": c.unit, "available": request.POST.get(f"cap_{c.pk}_available", c.available),
+                               "maximum": request.POST.get(f"cap_{c.pk}_maximum", c.maximum)} for c in capacities]
+        data["cost_options"] = [{"option": c.option, "amount": request.POST.get(f"cost_{c.pk}_amount", c.amount),
+                                 "amount_description": c.amount_description} for c in costs]
+        try:
+            services.service_update(actor=request.user, service=service, data=data,
+                                    expected_version=int(request.POST.get("version") or service.version))
+        except FieldErrors as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, gettext("已保存，并确认为最新信息"))
+            return redirect("directory:detail", service_id=service.pk)
+    return render(request, "directory/edit.html", {"s": service, "form": form, "capacities": capacities,
+                                                   "costs": costs, "post": request.POST},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
+    service = access.access_service_edit(request.user, service_id)
+    services.service_confirm(actor=request.user, service=service)
+    messages.success(request, gettext("已确认“%(name)s”的信息仍然准确") % {"name": service.name})
+    return redirect("directory:mine")
