@@ -22,5 +22,6 @@ class AlarmsConfig(AppConfig):
         tick = int(settings.YIYANG.get("ALARM_TICK_S", 5))
         periodic("alarms.tick", tasks.alarms_tick, every=dt.timedelta(seconds=tick),
                  label="紧急呼叫：到时未接警的升级通知、通知重发")
+        periodic("alarms.prune", tasks.alarms_prune, every=dt.timedelta(hours=1), label="清理紧急呼叫定时任务的旧记录")
         register_nav(NavItem("alarms", _("呼叫"), "alarms:board", order=12, capability=access.ALARM_VIEW,
                              namespaces=("alarms",)))

@@ -238,6 +238,7 @@ def _fire(alarm: Alarm, now: dt.datetime) -> list[int]:
         alarm.next_escalation_at, alarm.exhausted = None, True
         _log(alarm, AlarmEvent.Kind.EXHAUSTED, now, label="系统", detail="没有适用的升级策略")
         return to_send
+    empties = 0
     for _guard in range(len(steps) * (policy.repeat + 2)):  # type: ignore[union-attr]
         if alarm.esc_step >= len(steps):
             alarm.esc_step, alarm.esc_loop = 0, alarm.esc_loop + 1
@@ -269,7 +270,14 @@ def _fire(alarm: Alarm, now: dt.datetime) -> list[int]:
         if found and wait.total_seconds() > 0:
             alarm.next_escalation_at = now + wait
             return to_send
-    alarm.next_escalation_at = now  # a policy of only empty steps: try again at the next tick
+        empties = 0 if found else empties + 1
+        if empties >= len(steps):
+            # A whole ladder with nobody to notify (no worker, roster or phone set up yet): try
+            # again after the default wait rather than burning the passes at once; the board
+            # shows the alarm unanswered meanwhile.
+            alarm.next_escalation_at = now + dt.timedelta(seconds=ack_timeout_s())
+            return to_send
+    alarm.next_escalation_at = now + dt.timedelta(seconds=ack_timeout_s())
     return to_send
 
 

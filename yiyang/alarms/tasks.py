@@ -5,6 +5,8 @@ another worker) carries on from where the last commit left it.
 - ``alarms_tick`` (every ``YIYANG_ALARM_TICK_S`` seconds, default 5): fire the escalation steps
   that are due, each alarm under its row lock; put back sends a dead process had claimed; send
   what is due in the outbox (after the commit, outside any transaction).
+- ``alarms_prune`` (hourly): the tick's own finished task rows older than a day go (17,000 a day
+  would otherwise pile up in the task table); failed ones stay for the admin.
 """
 
 from __future__ import annotations
@@ -25,3 +27,15 @@ def alarms_tick(now: str | None = None) -> dict[str, int]:
     # The worker runs this task in a transaction: the outbox is sent after its commit.
     transaction.on_commit(lambda: services.deliveries_send(now=moment))
     return {"escalated": moved, "recovered": recovered}
+
+
+@task()
+def alarms_prune() -> dict[str, int]:
+    from django.utils import timezone
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - dt.timedelta(days=1)
+    deleted, _ = DBTaskResult.objects.filter(task_path=alarms_tick.module_path, status=TaskResultStatus.SUCCESSFUL,
+                                             finished_at__lt=cutoff).delete()
+    return {"deleted": deleted}

@@ -9,9 +9,9 @@ class CaseworkConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from yiyang.casework import access, demo, home, sections
+        from yiyang.casework import access, demo, home, sections, tasks
         from yiyang.casework.events import EVENT_TYPES
-        from yiyang.core.events import register_event_types
+        from yiyang.core.events import register_event_types, subscribe
         from yiyang.core.registry import (
             DemoBuilder,
             NavItem,
@@ -26,6 +26,8 @@ class CaseworkConfig(AppConfig):
         from yiyang.elders.registry import register_elder_section
 
         register_event_types(EVENT_TYPES)
+        # An emergency call closed (the alarms app): the follow-up visit on the worker's list.
+        subscribe(tasks.ALARM_CLOSED_EVENTS, tasks.casework_on_alarm_events)
         register_nav(NavItem("casework", _("跟踪与代办"), "casework:followups", order=25,
                              capability=access.CASEWORK_VIEW, namespaces=("casework",), badge=home.followups_badge))
         register_todo(TodoList("casework_followups", _("待跟踪事项"), order=40, capability=access.FOLLOWUP_MANAGE,

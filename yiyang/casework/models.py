@@ -142,6 +142,7 @@ class FollowUp(FieldRecord):
         VISIT = "visit", _("巡访")
         CONFERENCE = "conference", _("集体会诊")
         MANUAL = "manual", _("手动新建")
+        ALARM = "alarm", _("紧急呼叫后回访")
 
     class Status(models.TextChoices):
         OPEN = "open", _("待跟踪")

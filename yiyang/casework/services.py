@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from yiyang.accounts.models import User
 from yiyang.casework import access as cw_access
 from yiyang.casework import events
 from yiyang.casework.models import (
@@ -100,7 +101,7 @@ def _followup_new(
     errors: dict[str, list[str]] = {}
     title = _clean_text(title, "title", errors, required=True, limit=TITLE_MAX, label="跟踪事项")
     if source not in SOURCES:
-        errors.setdefault("source", []).append("来源应为 consultation、visit、conference 或 manual")
+        errors.setdefault("source", []).append("来源应为 consultation、visit、conference、manual 或 alarm")
     if not isinstance(due_date, dt.date) or isinstance(due_date, dt.datetime):
         errors.setdefault("due_date", []).append("请填写完成期限（日期）")
     elif now is None and due_date < _today():
@@ -629,3 +630,41 @@ __all__ = [
     "errand_close", "errand_complete", "errand_eligible", "errand_is_lead", "errand_evidence_add", "errand_request", "errand_start",
     "followup_cancel", "followup_complete", "followup_create",
 ]
+
+
+# --------------------------------------------------------------------------- alarms closed
+
+ALARM_CLOSED_EVENTS = ("alarm.resolved", "alarm.false_alarm")
+
+
+def followups_for_alarm_events(events: list[Any]) -> int:
+    """An emergency call closed (the alarms app's ``alarm.resolved`` / ``alarm.false_alarm``,
+    heard through the event bus — casework knows no alarm model): a follow-up visit on the
+    responsible worker's list, due within 48 hours (the date the event carries). Idempotent: one
+    follow-up per alarm however often the event is delivered. Returns how many were made."""
+    made = 0
+    for e in events:
+        if e.type not in ALARM_CLOSED_EVENTS or e.elder_id is None:
+            continue
+        p = e.payload or {}
+        alarm_id = str(p.get("alarm_id", ""))
+        if not alarm_id or FollowUp.objects.filter(source=FollowUp.Source.ALARM, source_id=alarm_id).exists():
+            continue
+        elder = Elder.objects.filter(pk=e.elder_id).first()
+        actor = e.actor
+        if elder is None or actor is None:
+            continue
+        assignee_id = p.get("followup_assignee_id")
+        assignee = (User.objects.filter(pk=int(assignee_id)).first() if assignee_id else None) or actor
+        try:
+            _check_assignee(assignee, str(elder.region_id), "assignee", cw_access.FOLLOWUP_MANAGE)
+        except FieldErrors:
+            assignee = actor  # the responsible worker left or moved: whoever closed the call
+        due = dt.date.fromisoformat(p["followup_due_date"]) if p.get("followup_due_date") else _today()
+        due = max(due, _today())
+        outcome = str(p.get("outcome_label") or "")
+        title = f"紧急呼叫后上门回访（{outcome}）" if outcome else "紧急呼叫后上门回访"
+        _followup_new(actor=actor, elder=elder, title=title, due_date=due, source=FollowUp.Source.ALARM,
+                      source_id=alarm_id, assignee=assignee, region_code=str(elder.region_id))
+        made += 1
+    return made

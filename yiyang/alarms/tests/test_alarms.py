@@ -305,3 +305,32 @@ def test_the_database_going_away_mid_raise_answers_503_and_leaves_nothing(w, mon
 
 def test_state_labels_are_chinese(w):
     assert str(State.ON_SCENE.label) == "已到场"
+
+
+# -- closing: the follow-up visit (casework hears the event) ----------------------------------
+
+
+def test_closing_puts_a_follow_up_visit_within_48_hours_on_the_responsible_workers_list(w):
+    from yiyang.casework.models import FollowUp
+    from yiyang.casework.selectors import followups_open_for
+    from yiyang.casework.tasks import casework_on_alarm_events
+
+    alarm, _ = raise_(w, now=timezone.now())
+    services.alarm_acknowledge(actor=w["worker2"], alarm=alarm)
+    services.alarm_arrive(actor=w["worker2"], alarm=alarm)
+    services.alarm_resolve(actor=w["worker2"], alarm=alarm, outcome="on_site", note="摔倒后扶起，无外伤")
+    factories.run_worker()
+    followup = FollowUp.objects.get(source="alarm", source_id=str(alarm.pk))
+    # On the responsible worker's list (not the one who closed it), due within 48 hours.
+    assert followup.assignee == w["worker"] and followup.elder_id == w["elder"].pk
+    assert followup.title == "紧急呼叫后上门回访（上门处置）"
+    assert timezone.localdate() <= followup.due_date <= timezone.localdate() + dt.timedelta(days=2)
+    assert list(followups_open_for(w["worker"])) == [followup]
+    # A second delivery of the same event makes nothing more.
+    event = Event.objects.get(type="alarm.resolved", subject_id=str(alarm.pk))
+    casework_on_alarm_events.call(event_ids=[str(event.pk)])
+    assert FollowUp.objects.filter(source="alarm").count() == 1
+    # The visits app counts the call as a contact with the elder.
+    from yiyang.visits.models import ElderContact
+
+    assert ElderContact.objects.get(elder=w["elder"]).last_kind == "紧急呼叫处置"
