@@ -16,6 +16,7 @@ urlpatterns = [
     path("assessments/", include("yiyang.assessments.urls")),
     path("entitlements/", include("yiyang.entitlements.urls")),
     path("visits/", include("yiyang.visits.urls")),
+    path("timebank/", include("yiyang.timebank.urls")),
     path("casework/", include("yiyang.casework.urls")),
     path("resources/", include("yiyang.directory.urls")),
     path("alarms/", include("yiyang.alarms.urls")),

@@ -17,6 +17,9 @@ class Role(models.TextChoices):
     CITY_ADMIN = "city_admin", _("市管理员")
     PROVIDER_STAFF = "provider_staff", _("服务机构人员")
     OPERATOR = "operator", _("运维人员")
+    # Not staff: a volunteer or family member of the time bank, who sees only what a
+    # relationship allows (yiyang/timebank/access.py).
+    TIMEBANK_MEMBER = "timebank_member", _("时间银行成员（志愿者、家属）")
 
 
 class User(AbstractUser):
