@@ -15,9 +15,8 @@ from django_tasks_db.utils import is_locked_database_exception
 from tests import factories
 from yiyang.timebank import ledger
 from yiyang.timebank.ledger import InsufficientCredits, ledger_book, ledger_verify
-from yiyang.timebank.models import Account, Category, Entry, LedgerTransaction
-from yiyang.timebank.tests.helpers import make_member, make_point
-from yiyang.timebank.triggers import triggers_create, triggers_drop
+from yiyang.timebank.models import Account, Category, LedgerTransaction
+from yiyang.timebank.tests.helpers import ledger_wipe, make_member, make_point
 
 
 @pytest.fixture
@@ -26,12 +25,7 @@ def committed_ledger(transactional_db):
     emptied after the test; SQLite empties with DELETE, which the append-only triggers refuse,
     so the ledger's rows are removed here with the triggers off for a moment."""
     yield
-    triggers_drop()
-    try:
-        Entry.objects.all().delete()
-        LedgerTransaction.objects.all().delete()
-    finally:
-        triggers_create()
+    ledger_wipe()
 
 
 @pytest.mark.parametrize("racers", [2, 4])
