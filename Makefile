@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres bench-visits bench-visits-postgres system-deps clean
+.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres bench-visits bench-visits-postgres bench-directory bench-directory-postgres system-deps clean
 
 # The whole dependency tree comes from the lock, every file checked against its hash
 # (requirements.lock: pip-compile --generate-hashes of pyproject.toml, dev extra included);
@@ -78,6 +78,13 @@ bench-visits: install
 
 bench-visits-postgres: install
 	bash scripts/with-postgres.sh $(BIN)/python benchmarks/visits.py $(VISITS_ARGS)
+
+# The resource directory's nearest-first search among 50,000 services (docs/benchmarks.md).
+bench-directory: install
+	$(BIN)/python benchmarks/directory.py
+
+bench-directory-postgres: install
+	bash scripts/with-postgres.sh $(BIN)/python benchmarks/directory.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

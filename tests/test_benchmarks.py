@@ -106,3 +106,18 @@ def test_visit_rate_benchmark_runs_and_the_aggregate_equals_the_recount(tmp_path
         assert all(s["equal"] and s["aggregate"]["median_ms"] > 0 for s in scopes.values())
         assert figures["page"]["status"] == 200 and figures["page"]["numbers_equal_recount"]
         assert "aggregate = recount everywhere: yes" in result.stdout
+
+
+def test_directory_benchmark_runs_and_finds_services(tmp_path):
+    """benchmarks/directory.py at a tiny size: the services are written, the search and the
+    API answer, and the figures come out as JSON."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "YIYANG_VAR_DIR")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/directory.py"), "--services", "600", "--reps", "5", "--json"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["vendor"] == "sqlite" and figures["services"] == 600
+    assert figures["API"]["p95_ms"] > 0 and figures["raw_box"]["p95_ms"] > 0
+    assert "found    median 20 services per search" in result.stdout

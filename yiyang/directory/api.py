@@ -36,7 +36,9 @@ class SearchQuery(Schema):
 
 
 class Hit(Schema):
-    service: dict[str, Any] = Field(description="HSDS 3.1 service 对象（含 organization、service_at_locations 等）")
+    service: dict[str, Any] = Field(description="HSDS 3.1 service 对象（含 organization、service_at_locations、capacities、"
+                                                "attributes；查找结果中不含 schedules、cost_options、contacts、service_areas，"
+                                                "完整对象见 /services/{id}）")
     distance_m: int | None = Field(description="到所给位置的直线距离（米）")
     stale: bool = Field(description="机构超过规定天数未确认信息：可能已过时")
 
@@ -50,8 +52,8 @@ class Feed(Schema):
     next_cursor: str | None = Field(description="还有更多时：下一页请求带上 cursor=此值")
 
 
-def _hit(s: Service, distance: float | None, names: dict[str, str]) -> Hit:
-    return Hit(service=service_to_hsds(s, names), distance_m=None if distance is None else round(distance),
+def _hit(s: Service, distance: float | None, names: dict[str, str], *, summary: bool = False) -> Hit:
+    return Hit(service=service_to_hsds(s, names, summary=summary), distance_m=None if distance is None else round(distance),
                stale=selectors.is_stale(s))
 
 
@@ -74,7 +76,7 @@ def service_search(request: HttpRequest, f: Query[SearchQuery]):
     hits = selectors.search(kind=f.kind, need=f.need, region=f.region, q=f.q, near=near, radius_m=f.radius_m,
                             limit=f.limit)
     names = _need_names()
-    return HitList(items=[_hit(h.service, h.distance_m, names) for h in hits])
+    return HitList(items=[_hit(h.service, h.distance_m, names, summary=True) for h in hits])
 
 
 @router.get("/feed", response=Feed, auth=None,

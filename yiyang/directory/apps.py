@@ -10,12 +10,23 @@ class DirectoryConfig(AppConfig):
 
     def ready(self) -> None:
         from yiyang.core.events import register_event_types
-        from yiyang.core.registry import DemoBuilder, NavItem, register_demo, register_nav
-        from yiyang.directory import access, demo
+        from yiyang.core.registry import (
+            DemoBuilder,
+            NavItem,
+            TodoList,
+            register_demo,
+            register_nav,
+            register_todo,
+        )
+        from yiyang.directory import access, demo, home
         from yiyang.directory.events import EVENT_TYPES
 
         register_event_types(EVENT_TYPES)
-        register_nav(NavItem("directory", _("服务资源"), "directory:search", order=60, namespaces=("directory",)))
+        register_nav(NavItem("directory", _("服务资源"), "directory:search", order=60, namespaces=("directory",),
+                             exclude_url_names=("mine", "edit")))
         register_nav(NavItem("directory_mine", _("本机构服务"), "directory:mine", order=61,
-                             capability=access.DIRECTORY_PROVIDER, namespaces=("directory",)))
+                             capability=access.DIRECTORY_PROVIDER, namespaces=("directory",),
+                             only_url_names=("mine", "edit")))
+        register_todo(TodoList("directory_stale", _("待确认的服务信息"), order=70, capability=access.DIRECTORY_PROVIDER,
+                               items=home.todo_stale))
         register_demo(DemoBuilder("directory", demo.demo_build, after=("regions", "stations")))

@@ -54,8 +54,10 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def service_to_hsds(s: Service, need_names: dict[str, str] | None = None) -> dict[str, Any]:
-    """One service as HSDS 3.1 JSON. Expects the relations prefetched (selectors.with_details)."""
+def service_to_hsds(s: Service, need_names: dict[str, str] | None = None, *, summary: bool = False) -> dict[str, Any]:
+    """One service as HSDS 3.1 JSON. Expects the relations prefetched (selectors.with_details,
+    with the same ``summary``). A summary (search results) leaves out schedules, cost options,
+    contacts and service areas: the full object is at /services/{id} and in the feed."""
     need_names = need_names or {}
     org = s.organization
     attributes = [_attr(TAXONOMY_KIND, s.kind, s.get_kind_display())]
@@ -72,7 +74,7 @@ def service_to_hsds(s: Service, need_names: dict[str, str] | None = None) -> dic
         attributes.append(_attr(TAXONOMY_LEVEL, f"max:{s.max_level}"))
     capacities = [{"id": str(c.pk), "available": c.available, "maximum": c.maximum, "description": c.description,
                    "updated": _iso(c.updated), "unit": {"name": c.unit}} for c in s.capacities.all()]
-    return {
+    out: dict[str, Any] = {
         "id": str(s.pk),
         "organization_id": str(org.pk),
         "name": s.name,
@@ -103,18 +105,22 @@ def service_to_hsds(s: Service, need_names: dict[str, str] | None = None) -> dic
                 "attributes": [_attr(TAXONOMY_REGION, sal.location.region_id, link_type="location")],
             },
         } for sal in s.at_locations.all()],
+        "capacities": capacities,
+        "attributes": attributes,
+    }
+    if summary:
+        return out
+    return out | {
         "schedules": [{"id": str(sc.pk), "freq": sc.freq, "byday": sc.byday, "opens_at": sc.opens_at.strftime("%H:%M"),
                        "closes_at": sc.closes_at.strftime("%H:%M"), "description": sc.description or str(sc)}
                       for sc in s.schedules.all()],
         "cost_options": [{"id": str(c.pk), "option": c.option, "currency": c.currency,
                           "amount": float(c.amount) if c.amount is not None else None,
                           "amount_description": c.amount_description or None} for c in s.cost_options.all()],
-        "capacities": capacities,
         "contacts": [{"id": str(c.pk), "name": c.name, "title": c.title or None,
                       "phones": [{"number": c.phone}] if c.phone else []} for c in s.contacts.all()],
         "service_areas": [{"id": str(a.pk), "name": a.region.name, "extent_type": "yiyang-region",
                            "extent": a.region_id} for a in s.areas.all()],
-        "attributes": attributes,
     }
 
 

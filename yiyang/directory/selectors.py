@@ -40,9 +40,17 @@ def is_stale(service: Service, now: dt.datetime | None = None) -> bool:
     return service.confirmed_at is None or service.confirmed_at < stale_before(now)
 
 
-def with_details(qs: QuerySet[Service]) -> QuerySet[Service]:
-    return qs.select_related("organization", "region").prefetch_related(
-        "needs", "schedules", "cost_options", "capacities", "contacts", Prefetch("areas__region"),
+LIST_RELATIONS = ("needs", "capacities")  # what a search result shows
+DETAIL_RELATIONS = ("needs", "capacities", "schedules", "cost_options", "contacts", "areas__region")
+
+
+def with_details(qs: QuerySet[Service], *, summary: bool = False) -> QuerySet[Service]:
+    """Services with what they show: in a list (``summary``) the needs, free places and places;
+    one service or the feed everything HSDS carries. Each relation is one more query for all
+    the services and Django's work per service and relation — a list does not pay for what it
+    does not show."""
+    return qs.select_related("organization").prefetch_related(
+        *(LIST_RELATIONS if summary else DETAIL_RELATIONS),
         Prefetch("at_locations", queryset=ServiceAtLocation.objects.select_related("location")))
 
 
@@ -59,15 +67,18 @@ def _box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, 
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-def nearby_locations(lat: float, lon: float, radius_m: float) -> list[tuple[float, Location]]:
-    """Locations within ``radius_m`` of the point, nearest first, with their distances."""
+def nearby_locations(lat: float, lon: float, radius_m: float) -> list[tuple[float, Any]]:
+    """(distance, location id) of the locations within ``radius_m`` of the point, nearest
+    first. Plain tuples: a box holds a few hundred places, and model instances would cost more
+    than the query."""
     lat0, lat1, lon0, lon1 = _box(lat, lon, radius_m)
-    rows = Location.objects.filter(latitude__range=(lat0, lat1), longitude__range=(lon0, lon1))
+    rows = Location.objects.filter(latitude__range=(lat0, lat1), longitude__range=(lon0, lon1)).values_list(
+        "pk", "latitude", "longitude")
     out = []
-    for loc in rows:
-        d = geo.distance_m((lat, lon), (loc.latitude, loc.longitude))
+    for pk, a, b in rows:
+        d = geo.distance_m((lat, lon), (a, b))
         if d <= radius_m:
-            out.append((d, loc))
+            out.append((d, pk))
     out.sort(key=lambda p: p[0])
     return out
 
@@ -88,29 +99,33 @@ def search(*, kind: str = "", need: str = "", region: str = "", near: tuple[floa
     if q:
         qs = qs.filter(name__contains=q) | qs.filter(organization__name__contains=q)
     if near is None:
-        listed = list(with_details(qs.order_by("region_id", "name").distinct())[:limit])
+        listed = list(with_details(qs.order_by("region_id", "name").distinct(), summary=True)[:limit])
         return [Hit(s, _first_location(s), None) for s in listed]
     radii = [radius_m] if radius_m else [2_000, 5_000, 20_000]
     hits: list[Hit] = []
     for r in radii:
-        located = nearby_locations(near[0], near[1], r)
-        if not located:
+        by_location = {pk: d for d, pk in nearby_locations(near[0], near[1], r)}
+        if not by_location:
             continue
-        by_location: dict[Any, float] = {loc.pk: d for d, loc in located}
-        locations = {loc.pk: loc for _d, loc in located}
-        pairs = ServiceAtLocation.objects.filter(location_id__in=list(by_location), service__in=qs).values_list(
-            "service_id", "location_id")
+        # The services at those few hundred places (the service_at_location index on the
+        # location), with the filters applied to them only: one query, never a scan.
+        pairs = qs.filter(at_locations__location_id__in=list(by_location)).values_list(
+            "pk", "at_locations__location_id")
         best: dict[Any, tuple[float, Any]] = {}
         for sid, lid in pairs:
             d = by_location[lid]
             if sid not in best or d < best[sid][0]:
                 best[sid] = (d, lid)
         order = sorted(best, key=lambda sid: (best[sid][0], str(sid)))[:limit]
-        services = {s.pk: s for s in with_details(Service.objects.filter(pk__in=order))}
-        hits = [Hit(services[sid], locations[best[sid][1]], best[sid][0]) for sid in order]
+        services = {s.pk: s for s in with_details(Service.objects.filter(pk__in=order), summary=True)}
+        hits = [Hit(services[sid], _location(services[sid], best[sid][1]), best[sid][0]) for sid in order]
         if len(hits) >= limit:
             break
     return hits
+
+
+def _location(s: Service, location_id: Any) -> Location | None:
+    return next((sal.location for sal in s.at_locations.all() if sal.location_id == location_id), None)
 
 
 def _first_location(s: Service) -> Location | None:

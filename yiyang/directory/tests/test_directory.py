@@ -251,6 +251,8 @@ def test_unconfirmed_data_turn_stale_and_a_confirmation_clears_it(world, db):
     c.force_login(world["provider"])
     mine = c.get(reverse("directory:mine")).content.decode()
     assert "1 项服务超过90天未确认信息" in mine and "信息可能过时" in mine
+    home = c.get("/").content.decode()
+    assert "待确认的服务信息" in home and "景田长者饭堂" in home
     public = Client().get(reverse("directory:search"), {"q": "景田"}).content.decode()
     assert "信息可能过时" in public
     assert c.post(reverse("directory:confirm", args=[meal.pk])).status_code == 302

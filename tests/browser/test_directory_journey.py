@@ -1,0 +1,72 @@
+"""Issue 8's directory on a phone: a daughter, not logged in, looks for a canteen near her
+mother's home and opens it; the canteen's staff log in, see their service flagged as not
+confirmed for months, update the free places, and the public page shows the new number."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.browser.conftest import screenshot
+from tests.browser.test_casework_journey import assert_fits_phone
+from tests.browser.test_journeys import log_in
+from yiyang.accounts.models import Role
+from yiyang.directory.models import Organization, OrganizationStaff, Service
+from yiyang.directory.services import directory_import
+from yiyang.directory.tests.test_directory import HOME, hsds
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("shipped_data"),
+]
+
+
+def test_family_finds_a_canteen_and_its_staff_update_the_free_places(page_factory):
+    factories.load_tree()
+    result = directory_import([
+        hsds("梅林长者饭堂", lat=HOME[0] + 0.002, lon=HOME[1]),
+        hsds("景田长者饭堂", lat=HOME[0] + 0.010, lon=HOME[1]),
+        hsds("梅林日间照料中心", lat=HOME[0] - 0.003, lon=HOME[1], kind="day_care", needs=("daily_care",),
+             org="梅林社区养老服务中心"),
+    ])
+    assert result.committed, result.errors
+    Service.objects.filter(name="梅林长者饭堂").update(confirmed_at=timezone.now() - dt.timedelta(days=120))
+    staff = factories.make_user("canteen_staff", Role.PROVIDER_STAFF, factories.COMMUNITY_A, full_name="陈站长")
+    OrganizationStaff.objects.create(organization=Organization.objects.get(name="福田区长者饭堂运营中心"), user=staff)
+
+    page = page_factory("phone")
+    # The phone's position, as the "离我最近" button would add it.
+    page.goto(f"/resources/?need=meals&lat={HOME[0]}&lon={HOME[1]}")
+    expect(page.get_by_role("heading", name="找养老服务")).to_be_visible()
+    items = page.locator("ol.resource-list > li")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text("梅林长者饭堂")
+    expect(items.nth(0)).to_contain_text("220 米")
+    expect(items.nth(0)).to_contain_text("信息可能过时")
+    expect(items.nth(1)).to_contain_text("景田长者饭堂")
+    assert_fits_phone(page)
+    screenshot(page, "50-directory-search")
+    items.nth(0).get_by_role("link").click()
+    expect(page.get_by_role("heading", name="梅林长者饭堂")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("空余 12")
+    expect(page.locator("main")).to_contain_text("请先电话确认")
+    screenshot(page, "51-directory-detail")
+
+    log_in(page, "canteen_staff")
+    page.goto("/resources/mine/")
+    expect(page.locator("main")).to_contain_text("1 项服务超过90天未确认信息")
+    page.locator("li", has_text="梅林长者饭堂").get_by_role("link", name="修改").click()
+    expect(page.get_by_role("heading", name="修改服务信息")).to_be_visible()
+    page.get_by_label("可用餐位").fill("4")
+    page.get_by_label("服务时间").fill("每天 11:00-13:30")
+    screenshot(page, "52-directory-edit")
+    page.get_by_role("button", name=re.compile("保存")).click()
+    expect(page.locator("main")).to_contain_text("空余 4")
+    expect(page.locator("main")).to_contain_text("每天 11:00-13:30")
+    expect(page.locator("main")).not_to_contain_text("请先电话确认")

@@ -1,0 +1,25 @@
+"""What the directory puts on a provider's home page: its services whose data nobody has
+confirmed for too long (the public sees them flagged "信息可能过时")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+
+from yiyang.core.registry import TodoItems, TodoRow
+from yiyang.directory import access, selectors
+
+
+def todo_stale(request: Any) -> TodoItems | None:
+    qs = selectors.stale_services(access.editable_services(request.user)).order_by("confirmed_at", "name")
+    rows = [TodoRow(s.name, _since(s.confirmed_at), reverse("directory:edit", args=[s.pk]), overdue=True)
+            for s in qs[:5]]
+    return TodoItems(qs.count() if rows else 0, reverse("directory:mine"), rows)
+
+
+def _since(at: Any) -> str:
+    if at is None:
+        return "从未确认信息"
+    return f"上次确认 {timezone.localtime(at):%Y-%m-%d}，请核对时间、价格和空余床位/餐位"
