@@ -7,6 +7,7 @@ to start without real secrets.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -249,6 +250,12 @@ YIYANG: dict[str, Any] = {
     # The resource directory: after how many days without a provider's confirmation a
     # service's data are shown as possibly out of date.
     "DIRECTORY_STALE_DAYS": int(os.environ.get("YIYANG_DIRECTORY_STALE_DAYS", "90")),
+    # Matching (directory/matching.py; shown on /resources/fairness/): an elder's walking speed,
+    # how much longer a walk is than the straight line, the service circle, and the weights.
+    "MATCH_WALK_M_PER_MIN": float(os.environ.get("YIYANG_MATCH_WALK_M_PER_MIN", "60")),
+    "MATCH_DETOUR": float(os.environ.get("YIYANG_MATCH_DETOUR", "1.3")),
+    "MATCH_CIRCLE_MIN": float(os.environ.get("YIYANG_MATCH_CIRCLE_MIN", "15")),
+    "MATCH_WEIGHTS": json.loads(os.environ["YIYANG_MATCH_WEIGHTS"]) if os.environ.get("YIYANG_MATCH_WEIGHTS") else None,
     # Webhooks are signed with this secret (X-Yiyang-Signature); SMS go through an HTTP gateway:
     # its URL, a JSON body template with {phone}, {text} and {key}, and an optional bearer token.
     "NOTIFY_WEBHOOK_SECRET": os.environ.get("YIYANG_NOTIFY_WEBHOOK_SECRET", ""),

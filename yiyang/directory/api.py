@@ -156,3 +156,54 @@ def service_confirm(request: HttpRequest, service_id: uuid.UUID):
     services.service_confirm(actor=request.user, service=service)
     s = selectors.with_details(Service.objects.filter(pk=service.pk)).get()
     return _hit(s, None, _need_names())
+
+
+class RecommendationRead(Schema):
+    service_id: uuid.UUID
+    service: str
+    organization: str
+    kind: str
+    need: str
+    distance_m: int | None
+    walk_minutes: float | None
+    score: float = Field(description="0–1：各因素得分按公开权重加权平均")
+    explanation: str
+    factors: list[dict[str, Any]] = Field(description="每个因素：code、name、weight、value、score、text")
+
+
+class Recommendations(Schema):
+    position: str = Field(description="距离起点：home（住址）/ community（社区中心）/ none")
+    position_note: str
+    items: list[RecommendationRead]
+
+
+elders_router = Router(tags=["服务资源目录 directory"])
+
+
+@elders_router.get("/{elder_id}/recommendations", response=Recommendations,
+                   summary="为老人推荐服务（按公开因素排序，附说明；每次结果都记录在案）")
+def elder_recommendations(request: HttpRequest, elder_id: uuid.UUID,
+                          need: Annotated[str, Field(max_length=40)] = "", limit: int = 5):
+    from yiyang.assessments.selectors import current_level
+    from yiyang.directory import matching
+    from yiyang.elders import access as elder_access
+    from yiyang.surveys.selectors import elder_current_needs
+
+    elder = elder_access.access_elder(request.user, elder_id)
+    if not 1 <= limit <= 20:
+        raise ApplicationError("limit 应在 1–20 之间", code="bad_limit")
+    needs = [need] if need else [code for code, _name in elder_current_needs(elder)]
+    if need and need not in _need_names():
+        raise ApplicationError(f"不认识的需求标签：{need}", code="unknown_need")
+    level = current_level(elder)
+    items: list[RecommendationRead] = []
+    position = matching.elder_position(elder)
+    for code in needs:
+        position, recs = matching.recommend(elder, code, level=level, limit=limit)
+        matching.log(elder=elder, actor=request.user, need=code, position=position, items=recs, context="api")
+        items += [RecommendationRead(
+            service_id=r.service.pk, service=r.service.name, organization=r.service.organization.name,
+            kind=r.service.kind, need=code, distance_m=None if r.distance_m is None else round(r.distance_m),
+            walk_minutes=r.walk_min, score=r.score, explanation=r.explanation, factors=r.factors) for r in recs]
+    items.sort(key=lambda i: -i.score)
+    return Recommendations(position=position.source, position_note=position.note, items=items)

@@ -13,13 +13,15 @@ class DirectoryConfig(AppConfig):
         from yiyang.core.registry import (
             DemoBuilder,
             NavItem,
+            PageSection,
             TodoList,
             register_demo,
             register_nav,
             register_todo,
         )
-        from yiyang.directory import access, demo, home
+        from yiyang.directory import access, demo, home, sections
         from yiyang.directory.events import EVENT_TYPES
+        from yiyang.elders.registry import register_elder_section
 
         register_event_types(EVENT_TYPES)
         register_nav(NavItem("directory", _("服务资源"), "directory:search", order=60, namespaces=("directory",),
@@ -29,4 +31,6 @@ class DirectoryConfig(AppConfig):
                              only_url_names=("mine", "edit")))
         register_todo(TodoList("directory_stale", _("待确认的服务信息"), order=70, capability=access.DIRECTORY_PROVIDER,
                                items=home.todo_stale))
+        register_elder_section(PageSection("recommendations", "directory/_elder_section.html", order=35,
+                                           context=sections.elder_recommendations))
         register_demo(DemoBuilder("directory", demo.demo_build, after=("regions", "stations")))

@@ -13,7 +13,10 @@ from yiyang.directory import access, selectors
 
 
 def todo_stale(request: Any) -> TodoItems | None:
-    qs = selectors.stale_services(access.editable_services(request.user)).order_by("confirmed_at", "name")
+    mine = access.editable_services(request.user)
+    if not mine.exists():
+        return None  # an account not linked to an organisation yet: nothing to confirm
+    qs = selectors.stale_services(mine).order_by("confirmed_at", "name")
     rows = [TodoRow(s.name, _since(s.confirmed_at), reverse("directory:edit", args=[s.pk]), overdue=True)
             for s in qs[:5]]
     return TodoItems(qs.count() if rows else 0, reverse("directory:mine"), rows)

@@ -299,3 +299,25 @@ class OrganizationStaff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.user}"
+
+
+class RecommendationLog(models.Model):
+    """A list of recommendations as it was shown (matching.log): every candidate with its rank,
+    score and factors — so the share each provider gets can be shown and audited."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("查看人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    need = models.CharField(_("需求标签"), max_length=40)
+    context = models.CharField(_("场合"), max_length=20, help_text=_("api / elder_page"))
+    position = models.CharField(_("距离起点"), max_length=10, help_text=_("home / community / none"))
+    items = models.JSONField(_("推荐结果"), default=list)
+
+    class Meta:
+        verbose_name = _("推荐记录")
+        verbose_name_plural = _("推荐记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.need}"

@@ -3,6 +3,7 @@ phone), one service, and a provider's own services with the edit and "still righ
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -127,3 +128,41 @@ def confirm(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
     services.service_confirm(actor=request.user, service=service)
     messages.success(request, gettext("已确认“%(name)s”的信息仍然准确") % {"name": service.name})
     return redirect("directory:mine")
+
+
+def fairness(request: HttpRequest) -> HttpResponse:
+    """Public: how recommendations are ranked (the weights and the circle) and, per month, each
+    organisation's share of the lists shown — steering toward a favourite would show here."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    from yiyang.directory import matching
+    from yiyang.directory.models import Organization, RecommendationLog
+
+    today = timezone.localdate()
+    month = request.GET.get("month") or f"{today:%Y-%m}"
+    try:
+        year, mon = (int(x) for x in month.split("-"))
+        start = dt.datetime(year, mon, 1, tzinfo=timezone.get_current_timezone())
+    except (ValueError, TypeError):
+        raise Http404 from None
+    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=timezone.get_current_timezone())
+    shown: Counter[str] = Counter()
+    first: Counter[str] = Counter()
+    lists = 0
+    for items in RecommendationLog.objects.filter(at__gte=start, at__lt=end).values_list("items", flat=True).iterator():
+        lists += 1
+        for item in items:
+            shown[item["organization_id"]] += 1
+            if item["rank"] == 1:
+                first[item["organization_id"]] += 1
+    names = dict(Organization.objects.filter(pk__in=list(shown)).values_list("pk", "name"))
+    rows = sorted(({"name": names.get(uuid.UUID(o), o), "shown": n, "first": first[o],
+                    "share": round(100 * n / sum(shown.values()), 1)} for o, n in shown.items()),
+                  key=lambda r: -int(r["shown"]))  # type: ignore[call-overload]
+    speed, detour, circle = matching.walk_settings()
+    weights = [(matching.FACTOR_NAMES[k], v) for k, v in matching.weights().items()]
+    return render(request, "directory/fairness.html", {
+        "rows": rows[:100], "lists": lists, "month": month, "weights": weights, "speed": speed, "detour": detour,
+        "circle": circle, "reach": round(3 * circle * speed / detour)})

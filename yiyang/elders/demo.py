@@ -58,6 +58,8 @@ def _demo_home_positions(communities: list[Region], *, seed: int) -> int:
     for community in communities:
         c_lat = rng.uniform(*FUTIAN_BOX[0])
         c_lon = rng.uniform(*FUTIAN_BOX[1])
+        # The invented centre is the community's too (matching's fallback for the unlocated).
+        Region.objects.filter(pk=community.pk).update(centre_latitude=round(c_lat, 6), centre_longitude=round(c_lon, 6))
         for elder in Elder.objects.filter(region=community).only("pk").order_by("pk"):
             if rng.random() < 0.1:
                 continue

@@ -54,6 +54,11 @@ class Region(models.Model):
         _("最低登记年龄（周岁）"), null=True, blank=True,
         help_text=_("填写后，本区划及下级不能登记未满该年龄的人员；不填则沿用上级规定，都未填写时只作提醒"))
 
+    # A community's centre (its 党群服务中心, say): where matching measures from for an elder
+    # whose home is not located yet — and says so. Public, not personal.
+    centre_latitude = models.FloatField(_("中心纬度"), null=True, blank=True)
+    centre_longitude = models.FloatField(_("中心经度"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("行政区划")
         verbose_name_plural = _("行政区划")

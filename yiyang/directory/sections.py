@@ -1,0 +1,25 @@
+"""The elder page's 推荐服务 section: for each current need the best few services, each with
+why — and the list is logged as shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yiyang.directory import matching
+
+
+def elder_recommendations(request: Any, elder: Any) -> dict[str, Any] | None:
+    from yiyang.assessments.selectors import current_level
+    from yiyang.surveys.selectors import elder_current_needs
+
+    needs = elder_current_needs(elder)
+    if not needs or not elder.active:
+        return None
+    level = current_level(elder)
+    groups = []
+    position = matching.elder_position(elder)
+    for code, name in needs:
+        position, recs = matching.recommend(elder, code, level=level, limit=3)
+        matching.log(elder=elder, actor=request.user, need=code, position=position, items=recs, context="elder_page")
+        groups.append({"need": name, "items": recs})
+    return {"elder": elder, "groups": groups, "position": position}

@@ -1,0 +1,169 @@
+"""Matching (issue 8): one elder's recommendations ranked by published factors only, each with
+its explanation; two services identical but for their place ordered by distance alone; a
+provider's edit moves another's rank only through the factors; inactive, defunct and
+temporarily closed services never recommended; every list logged; the community centre used,
+and said, when the home is not located."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests import factories
+from yiyang.core import geo
+from yiyang.directory import matching, services
+from yiyang.directory.models import RecommendationLog, Service
+from yiyang.directory.services import directory_import
+from yiyang.directory.tests.test_directory import hsds
+from yiyang.elders.models import Elder
+from yiyang.regions.models import Region
+
+HOME = (22.5400, 114.0500)
+
+
+def _born(years: int) -> dt.date:
+    today = timezone.localdate()
+    return today.replace(year=today.year - years) - dt.timedelta(days=30)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            factories.load_tree()
+            worker = factories.make_user("worker_match", "commissioner", factories.COMMUNITY_A)
+            near_rich = hsds("近处饭堂", lat=HOME[0] + 0.003, lon=HOME[1])                 # ≈ 330 m, 12 free
+            far = hsds("远处饭堂", lat=HOME[0] + 0.012, lon=HOME[1])                       # ≈ 1.3 km: 29 min walk
+            too_far = hsds("太远饭堂", lat=HOME[0] + 0.040, lon=HOME[1])                   # ≈ 4.5 km: beyond reach
+            full = hsds("满员饭堂", lat=HOME[0] + 0.0031, lon=HOME[1])
+            full["capacities"] = [{"unit": "餐位", "available": 0, "maximum": 80}]
+            closed = hsds("暂停饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="temporarily closed")
+            defunct = hsds("撤销饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="defunct")
+            young_only = hsds("青年食堂", lat=HOME[0] + 0.001, lon=HOME[1] + 0.001)
+            young_only["minimum_age"] = 100
+            result = directory_import([near_rich, far, too_far, full, closed, defunct, young_only], source="test")
+            assert result.committed, result.errors
+            elder = factories.make_elder(worker, name="王秀英", id_number=factories.make_id_number(_born(82)))
+            Elder.objects.filter(pk=elder.pk).update(home_cell=geo.cell_of(*HOME))
+            elder.refresh_from_db()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield {"worker": worker, "elder": elder}
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+def _names(recs):
+    return [r.service.name for r in recs]
+
+
+def test_ranked_by_the_factors_with_explanations(world, db):
+    pos, recs = matching.recommend(world["elder"], "meals", level=None, limit=10)
+    assert pos.source == "home" and pos.note == "按住址位置计算距离"
+    # Distances are from the centre of the home's ≈200 m cell (nothing decrypted). Free places
+    # weigh more than the walk between 6 and 27 minutes here: the farther canteen with places
+    # comes before the nearer full one.
+    assert _names(recs) == ["近处饭堂", "远处饭堂", "满员饭堂"]
+    top = recs[0]
+    assert "在15分钟服务圈内" in top.explanation and "空余餐位12" in top.explanation
+    assert "老人尚未做能力评估" in top.explanation
+    assert {f["code"] for f in top.factors} == {"distance", "capacity", "quality", "level_fit", "freshness"}
+    full = recs[2]
+    assert next(f for f in full.factors if f["code"] == "capacity")["score"] == 0.2
+    assert "目前没有空余餐位" in full.explanation
+    assert "在15分钟服务圈外" in recs[1].explanation and "步行约27分钟" in recs[1].explanation
+    # The score is the published weighted mean of the factors, nothing else.
+    w = matching.weights()
+    assert top.score == round(sum(w[f["code"]] * f["score"] for f in top.factors) / sum(w.values()), 3)
+
+
+def test_never_closed_defunct_too_far_or_not_for_the_elder(world, db):
+    _pos, recs = matching.recommend(world["elder"], "meals", level=None, limit=20)
+    names = set(_names(recs))
+    assert not names & {"暂停饭堂", "撤销饭堂", "太远饭堂", "青年食堂"}
+
+
+def test_identical_but_for_their_place_are_ordered_by_distance(world, db):
+    a, b = hsds("甲饭堂", lat=HOME[0] - 0.002, lon=HOME[1]), hsds("乙饭堂", lat=HOME[0] - 0.0025, lon=HOME[1])
+    assert directory_import([b, a]).committed
+    _pos, recs = matching.recommend(world["elder"], "meals", level=None, limit=20)
+    ra, rb = (next(r for r in recs if r.service.name == n) for n in ("甲饭堂", "乙饭堂"))
+    assert ra.score == rb.score and _names(recs).index("甲饭堂") < _names(recs).index("乙饭堂")
+
+
+def test_one_providers_edit_changes_another_only_through_the_factors(world, db):
+    _pos, before = matching.recommend(world["elder"], "meals", level=None, limit=20)
+    score = {r.service.name: r.score for r in before}
+    # 满员饭堂 gets free places: its capacity factor rises and it may pass others — whose own
+    # scores do not move.
+    full = Service.objects.get(name="满员饭堂")
+    services.service_update(actor=None, service=full, data={"capacities": [{"unit": "餐位", "available": 30, "maximum": 80}]})
+    _pos, after = matching.recommend(world["elder"], "meals", level=None, limit=20)
+    again = {r.service.name: r.score for r in after}
+    assert again["满员饭堂"] > score["满员饭堂"]
+    assert {k: v for k, v in again.items() if k != "满员饭堂"} == {k: v for k, v in score.items() if k != "满员饭堂"}
+
+
+def test_the_community_centre_when_the_home_is_not_located(world, db):
+    elder = factories.make_elder(world["worker"], name="李桂花", id_number=factories.make_id_number(_born(75)))
+    pos, recs = matching.recommend(elder, "meals", level=None)
+    assert pos.source == "none" and "只列出本街道的服务" in pos.note
+    assert all(r.distance_m is None for r in recs) and recs
+    Region.objects.filter(pk=elder.region_id).update(centre_latitude=HOME[0], centre_longitude=HOME[1])
+    pos, recs = matching.recommend(elder, "meals", level=None)
+    assert pos.source == "community" and "按所在社区（梅京社区）的中心计算距离" in pos.note
+    assert _names(recs)[0] == "近处饭堂"
+
+
+def test_the_api_logs_every_list_and_keeps_to_the_jurisdiction(world, db):
+    c = Client()
+    token = c.post("/api/v1/auth/token", {"username": "worker_match", "password": factories.PASSWORD},
+                   content_type="application/json").json()["token"]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    elder = world["elder"]
+    before = RecommendationLog.objects.count()
+    resp = c.get(f"/api/v1/elders/{elder.pk}/recommendations", {"need": "meals", "limit": 2}, **auth)
+    assert resp.status_code == 200, resp.json()
+    body = resp.json()
+    assert body["position"] == "home" and len(body["items"]) == 2
+    first = body["items"][0]
+    assert first["service"] == "近处饭堂" and first["need"] == "meals" and 200 < first["distance_m"] < 300
+    assert first["explanation"] and {f["code"] for f in first["factors"]} >= {"distance", "capacity"}
+    log = RecommendationLog.objects.order_by("-at").first()
+    assert RecommendationLog.objects.count() == before + 1
+    assert log.context == "api" and [i["rank"] for i in log.items] == [1, 2]
+    assert log.items[0]["service_id"] == first["service_id"] and log.items[0]["factors"]
+    other = factories.make_elder(None, region_code=factories.COMMUNITY_B, name="赵外区")
+    assert c.get(f"/api/v1/elders/{other.pk}/recommendations", **auth).status_code == 404
+    assert c.get(f"/api/v1/elders/{elder.pk}/recommendations", {"need": "massage"}, **auth).status_code == 400
+
+    page = Client().get(reverse("directory:fairness")).content.decode()
+    assert "权重" in page and "福田区长者饭堂运营中心" in page and "距离" in page
+
+
+def test_the_elder_page_shows_recommendations_per_need_and_logs_them(world, db):
+    from yiyang.surveys import services as survey_services
+    from yiyang.surveys.selectors import questionnaire_published
+    from yiyang.surveys.tests.helpers import SOME_NEEDS
+
+    elder = world["elder"]
+    survey_services.survey_submit(actor=world["worker"], elder=elder, questionnaire=questionnaire_published(),
+                                  answers=SOME_NEEDS, surveyed_on=timezone.localdate())
+    c = Client()
+    c.force_login(world["worker"])
+    before = RecommendationLog.objects.filter(context="elder_page").count()
+    html = c.get(reverse("elders:detail", args=[elder.pk])).content.decode()
+    assert 'id="recommendations"' in html and "推荐服务" in html and "近处饭堂" in html
+    assert "按住址位置计算距离" in html and "排序规则公开" in html
+    # One list per current need (助餐, 助急, 精神慰藉, 家庭适老化改造, 政策与法律咨询), each logged.
+    assert RecommendationLog.objects.filter(context="elder_page").count() == before + 5
