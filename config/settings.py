@@ -255,6 +255,8 @@ YIYANG: dict[str, Any] = {
     "MATCH_WALK_M_PER_MIN": float(os.environ.get("YIYANG_MATCH_WALK_M_PER_MIN", "60")),
     "MATCH_DETOUR": float(os.environ.get("YIYANG_MATCH_DETOUR", "1.3")),
     "MATCH_CIRCLE_MIN": float(os.environ.get("YIYANG_MATCH_CIRCLE_MIN", "15")),
+    # 养老服务清单: how many days the family's link works.
+    "SERVICE_LIST_SHARE_DAYS": int(os.environ.get("YIYANG_SERVICE_LIST_SHARE_DAYS", "30")),
     "MATCH_WEIGHTS": json.loads(os.environ["YIYANG_MATCH_WEIGHTS"]) if os.environ.get("YIYANG_MATCH_WEIGHTS") else None,
     # Webhooks are signed with this secret (X-Yiyang-Signature); SMS go through an HTTP gateway:
     # its URL, a JSON body template with {phone}, {text} and {key}, and an optional bearer token.

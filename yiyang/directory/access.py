@@ -11,19 +11,24 @@ from django.db.models import QuerySet
 
 from yiyang.accounts.models import Role
 from yiyang.core.access import (
+    access_record,
     capability,
     grant,
     has_capability,
     jurisdiction_filter,
 )
 from yiyang.core.exceptions import ForbiddenError, NotFoundError
-from yiyang.directory.models import OrganizationStaff, Service
+from yiyang.directory.models import OrganizationStaff, Service, ServiceList
 
 DIRECTORY_MANAGE = capability("directory.manage", "维护辖区的服务资源目录")
 DIRECTORY_PROVIDER = capability("directory.provider_edit", "维护本机构的服务信息（时间、价格、空余床位/餐位）")
 
+SERVICE_LIST = capability("directory.service_list", "制定、打印和分享养老服务清单")
+
 for _role in (Role.COMMUNITY_ADMIN, Role.STREET_ADMIN, Role.DISTRICT_ADMIN, Role.CITY_ADMIN):
     grant(_role, DIRECTORY_MANAGE)
+for _role in (Role.COMMISSIONER, Role.POINT_LEAD, Role.COMMUNITY_ADMIN, Role.STREET_ADMIN):
+    grant(_role, SERVICE_LIST)
 grant(Role.PROVIDER_STAFF, DIRECTORY_PROVIDER)
 
 
@@ -54,3 +59,9 @@ def access_service_edit(user: Any, service_id: Any) -> Service:
         return editable_services(user).select_related("organization").get(pk=service_id)
     except (Service.DoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFoundError() from None
+
+
+def access_service_list(user: Any, list_id: Any) -> ServiceList:
+    """A saved list, in the caller's jurisdiction (else 404), for a role that makes lists (else 403)."""
+    return access_record(user, ServiceList.objects.select_related("elder", "created_by"), list_id,
+                         region="region_code", capabilities=(SERVICE_LIST,))

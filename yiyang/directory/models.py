@@ -321,3 +321,31 @@ class RecommendationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} · {self.need}"
+
+
+class ServiceList(models.Model):
+    """养老服务清单: what an elder may apply for and which services meet her needs, with next
+    steps and whom to call — as handed over (printed in large type, or shared with the family by
+    a link that expires). Every version is kept; ``content`` is the list as it was handed over."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
+    version = models.PositiveIntegerField(_("版本"))
+    content = models.JSONField(_("内容"), default=dict)
+    note = models.TextField(_("说明"), max_length=NOTE_MAX, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("制定人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("制定时间"), auto_now_add=True)
+    # The family's link: only a hash of its token is kept; it stops working after the date.
+    share_token_hash = models.CharField(_("分享链接（散列）"), max_length=64, blank=True, db_index=True)
+    share_expires_at = models.DateTimeField(_("分享链接有效期至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("养老服务清单")
+        verbose_name_plural = _("养老服务清单")
+        ordering = ["elder", "-version"]
+        constraints = [models.UniqueConstraint(fields=["elder", "version"], name="servicelist_elder_version")]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} v{self.version}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from yiyang.directory import matching
+from yiyang.core.access import has_capability
+from yiyang.directory import access, matching
 
 
 def elder_recommendations(request: Any, elder: Any) -> dict[str, Any] | None:
@@ -22,4 +23,5 @@ def elder_recommendations(request: Any, elder: Any) -> dict[str, Any] | None:
         position, recs = matching.recommend(elder, code, level=level, limit=3)
         matching.log(elder=elder, actor=request.user, need=code, position=position, items=recs, context="elder_page")
         groups.append({"need": name, "items": recs})
-    return {"elder": elder, "groups": groups, "position": position}
+    return {"elder": elder, "groups": groups, "position": position,
+            "can_list": has_capability(request.user, access.SERVICE_LIST)}

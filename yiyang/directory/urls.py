@@ -8,6 +8,10 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("fairness/", views.fairness, name="fairness"),
     path("<uuid:service_id>/", views.detail, name="detail"),
+    path("elder/<uuid:elder_id>/list/", views.elder_service_list, name="elder_list"),
+    path("lists/<uuid:list_id>/", views.list_print, name="list_print"),
+    path("lists/<uuid:list_id>/share/", views.list_share, name="list_share"),
+    path("shared/<str:token>/", views.shared, name="shared"),
     path("<uuid:service_id>/edit/", views.edit, name="edit"),
     path("<uuid:service_id>/confirm/", views.confirm, name="confirm"),
 ]

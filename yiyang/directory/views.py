@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -166,3 +168,74 @@ def fairness(request: HttpRequest) -> HttpResponse:
     return render(request, "directory/fairness.html", {
         "rows": rows[:100], "lists": lists, "month": month, "weights": weights, "speed": speed, "detour": detour,
         "circle": circle, "reach": round(3 * circle * speed / detour)})
+
+
+# -- 养老服务清单 --------------------------------------------------------------------------------------
+
+@login_required
+def elder_service_list(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    """Generate a list for the elder (the services matching recommends for each need, ticked),
+    edit the next steps, save a new version; earlier versions are listed."""
+    from yiyang.directory import servicelists
+    from yiyang.directory.models import ServiceList
+    from yiyang.elders import access as elder_access
+
+    elder = elder_access.access_elder(request.user, elder_id)
+    if not has_capability(request.user, access.SERVICE_LIST):
+        return forbidden(request, ForbiddenError())
+    draft = servicelists.service_list_draft(actor=request.user, elder=elder)
+    errors = []
+    if request.method == "POST":
+        chosen = set(request.POST.getlist("service"))
+        steps = [line.strip() for line in request.POST.get("next_steps", "").splitlines() if line.strip()]
+        note = request.POST.get("note", "").strip()
+        if len(note) > 1000 or any(len(s) > 200 for s in steps) or len(steps) > 20:
+            errors.append(gettext("说明最长1000字；后续步骤最多20行，每行最长200字"))
+        else:
+            content = draft | {"services": [s for i, s in enumerate(draft["services"]) if str(i) in chosen],
+                               "next_steps": steps}
+            sl = servicelists.service_list_save(actor=request.user, elder=elder, content=content, note=note)
+            messages.success(request, gettext("已保存第 %(v)s 版服务清单") % {"v": sl.version})
+            return redirect("directory:list_print", list_id=sl.pk)
+    versions = ServiceList.objects.filter(elder_id=elder.pk).select_related("created_by")[:20]
+    return render(request, "directory/service_list_form.html", {
+        "elder": elder, "draft": draft, "steps": "\n".join(draft["next_steps"]), "versions": versions,
+        "errors": errors}, status=400 if errors else 200)
+
+
+def _print(request: HttpRequest, sl: Any, *, shared: bool, link: str = "") -> HttpResponse:
+    from yiyang.directory import servicelists
+
+    elder = sl.elder
+    return render(request, "directory/service_list_print.html", {
+        "sl": sl, "c": sl.content, "shared": shared, "link": link,
+        "name": servicelists.masked_name(elder.name) if shared else elder.name,
+        "community": f"{elder.region.parent.name if elder.region.parent else ''} {elder.region.name}".strip(),
+    })
+
+
+@login_required
+def list_print(request: HttpRequest, list_id: uuid.UUID) -> HttpResponse:
+    sl = access.access_service_list(request.user, list_id)
+    return _print(request, sl, shared=False)
+
+
+@login_required
+@require_POST
+def list_share(request: HttpRequest, list_id: uuid.UUID) -> HttpResponse:
+    from yiyang.directory import servicelists
+
+    sl = access.access_service_list(request.user, list_id)
+    token = servicelists.service_list_share(actor=request.user, service_list=sl)
+    link = request.build_absolute_uri(reverse("directory:shared", args=[token]))
+    return _print(request, sl, shared=False, link=link)
+
+
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """The family's link: no login; the list with the elder's name masked; gone when expired."""
+    from yiyang.directory import servicelists
+
+    sl = servicelists.service_list_by_token(token)
+    if sl is None:
+        raise Http404
+    return _print(request, sl, shared=True)

@@ -167,3 +167,50 @@ def test_the_elder_page_shows_recommendations_per_need_and_logs_them(world, db):
     assert "按住址位置计算距离" in html and "排序规则公开" in html
     # One list per current need (助餐, 助急, 精神慰藉, 家庭适老化改造, 政策与法律咨询), each logged.
     assert RecommendationLog.objects.filter(context="elder_page").count() == before + 5
+
+
+def test_a_service_list_is_made_printed_versioned_and_shared_with_the_family(world, db):
+    from yiyang.core.models import Event
+    from yiyang.directory.models import ServiceList
+    from yiyang.surveys import services as survey_services
+    from yiyang.surveys.selectors import questionnaire_published
+    from yiyang.surveys.tests.helpers import SOME_NEEDS
+
+    elder = world["elder"]
+    from yiyang.surveys.models import SurveyResponse
+
+    if not SurveyResponse.objects.filter(elder_id=elder.pk).exists():  # the page test may have run first
+        survey_services.survey_submit(actor=world["worker"], elder=elder, questionnaire=questionnaire_published(),
+                                      answers=SOME_NEEDS, surveyed_on=timezone.localdate())
+    c = Client()
+    c.force_login(world["worker"])
+    url = reverse("directory:elder_list", args=[elder.pk])
+    form = c.get(url).content.decode()
+    assert "制定养老服务清单" in form and "近处饭堂" in form and "可以申请的政策" in form
+    resp = c.post(url, {"service": ["0", "1"], "next_steps": "先电话确认\n带身份证", "note": "女儿陪同"})
+    assert resp.status_code == 302
+    v1 = ServiceList.objects.get(elder_id=elder.pk, version=1)
+    assert len(v1.content["services"]) == 2 and v1.content["next_steps"] == ["先电话确认", "带身份证"]
+    page = c.get(resp["Location"]).content.decode()
+    assert "养老服务清单" in page and "王秀英" in page and "第1版" in page and "先电话确认" in page
+    assert "打印" in page and "老人或家属签字" in page
+    c.post(url, {"service": ["0"], "next_steps": "先电话确认"})
+    assert list(ServiceList.objects.filter(elder_id=elder.pk).values_list("version", flat=True)) == [2, 1]
+    assert len(ServiceList.objects.get(elder_id=elder.pk, version=1).content["services"]) == 2  # kept as it was
+
+    shared = c.post(reverse("directory:list_share", args=[v1.pk])).content.decode()
+    link = shared.split('value="')[1].split('"')[0]
+    assert "/resources/shared/" in link
+    family = Client().get(link[link.index("/resources/"):]).content.decode()
+    assert "王**" in family and "王秀英" not in family and "近处饭堂" in family and "生成家属链接" not in family
+    ServiceList.objects.filter(pk=v1.pk).update(share_expires_at=timezone.now() - dt.timedelta(minutes=1))
+    assert Client().get(link[link.index("/resources/"):]).status_code == 404
+    assert Client().get("/resources/shared/not-a-token/").status_code == 404
+    types = list(Event.objects.filter(elder_id=elder.pk, type__startswith="service_list.").values_list("type", flat=True))
+    assert sorted(types) == ["service_list.created", "service_list.created", "service_list.shared"]
+    # Another community's worker: not found.
+    stranger = factories.make_user("worker_b_list", "commissioner", factories.COMMUNITY_B)
+    other = Client()
+    other.force_login(stranger)
+    assert other.get(reverse("directory:list_print", args=[v1.pk])).status_code == 404
+    assert other.get(url).status_code == 404
