@@ -70,3 +70,45 @@ def test_family_finds_a_canteen_and_its_staff_update_the_free_places(page_factor
     expect(page.locator("main")).to_contain_text("空余 4")
     expect(page.locator("main")).to_contain_text("每天 11:00-13:30")
     expect(page.locator("main")).not_to_contain_text("请先电话确认")
+
+
+def test_worker_makes_a_service_list_and_the_family_opens_the_link(page_factory):
+    from yiyang.core import geo
+    from yiyang.elders.models import Elder
+    from yiyang.surveys import services as survey_services
+    from yiyang.surveys.selectors import questionnaire_published
+    from yiyang.surveys.tests.helpers import SOME_NEEDS
+
+    factories.load_tree()
+    assert directory_import([hsds("梅林长者饭堂", lat=HOME[0] + 0.002, lon=HOME[1])]).committed
+    worker = factories.make_user("worker_meijing", Role.COMMISSIONER, factories.COMMUNITY_A, full_name="李晓梅")
+    elder = factories.make_elder(worker, name="王秀英")
+    Elder.objects.filter(pk=elder.pk).update(home_cell=geo.cell_of(*HOME))
+    survey_services.survey_submit(actor=worker, elder=elder, questionnaire=questionnaire_published(),
+                                  answers=SOME_NEEDS, surveyed_on=timezone.localdate())
+
+    page = page_factory("phone")
+    log_in(page, "worker_meijing")
+    page.goto(f"/elders/{elder.pk}/")
+    section = page.locator("#recommendations")
+    expect(section).to_contain_text("梅林长者饭堂")
+    expect(section).to_contain_text("在15分钟服务圈内")
+    section.get_by_role("link", name="制定养老服务清单").click()
+    expect(page.get_by_role("heading", name="制定养老服务清单")).to_be_visible()
+    page.get_by_label("后续步骤（每行一条）").fill("先电话确认午餐名额\n带身份证到顾问点办理")
+    screenshot(page, "53-service-list-form")
+    page.get_by_role("button", name="保存并打印").click()
+    expect(page.get_by_role("heading", name="养老服务清单")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("王秀英")
+    expect(page.locator("body")).to_contain_text("先电话确认午餐名额")
+    screenshot(page, "54-service-list-print")
+    page.get_by_role("button", name="生成家属链接").click()
+    link = page.get_by_label("家属链接").input_value()
+    assert "/resources/shared/" in link
+
+    family = page_factory("phone")
+    family.goto(link[link.index("/resources/"):])
+    expect(family.get_by_role("heading", name="养老服务清单")).to_be_visible()
+    expect(family.locator("body")).to_contain_text("王**")
+    expect(family.locator("body")).not_to_contain_text("王秀英")
+    expect(family.locator("body")).to_contain_text("梅林长者饭堂")
