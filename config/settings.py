@@ -272,4 +272,8 @@ YIYANG: dict[str, Any] = {
     "ALARM_MERGE_WINDOW_S": int(os.environ.get("YIYANG_ALARM_MERGE_WINDOW_S", "300")),
     "ALARM_TICK_S": int(os.environ.get("YIYANG_ALARM_TICK_S", "5")),
     "ALARM_DELIVERY_MAX_ATTEMPTS": int(os.environ.get("YIYANG_ALARM_DELIVERY_MAX_ATTEMPTS", "6")),
+    # Device health and daily check-ins: the battery level that raises a low-battery alarm; the
+    # default check-in deadline where no region sets one (HH:MM, local time).
+    "ALARM_LOW_BATTERY_PCT": int(os.environ.get("YIYANG_ALARM_LOW_BATTERY_PCT", "20")),
+    "ALARM_CHECKIN_DEADLINE": os.environ.get("YIYANG_ALARM_CHECKIN_DEADLINE", "10:00"),
 }

@@ -4,6 +4,8 @@ from yiyang.alarms.models import (
     Alarm,
     AlarmEvent,
     AlarmProfile,
+    Checkin,
+    CheckinRule,
     Delivery,
     Device,
     DutyPhone,
@@ -96,4 +98,20 @@ class AlarmAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CheckinRule)
+class CheckinRuleAdmin(admin.ModelAdmin):
+    list_display = ("region_prefix", "deadline", "active")
+
+
+@admin.register(Checkin)
+class CheckinAdmin(admin.ModelAdmin):
+    list_display = ("elder", "day", "at", "source", "region_code")
+    list_filter = ("source",)
+    raw_id_fields = ("elder",)
+    date_hierarchy = "day"
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Header, Router, Status
 from ninja.security import HttpBearer, django_auth
 
@@ -22,6 +23,10 @@ from yiyang.alarms.schemas import (
     AlarmEventRead,
     AlarmRead,
     AlarmResolve,
+    CheckinCreate,
+    CheckinRead,
+    DeviceSignal,
+    DeviceStatus,
 )
 from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
 from yiyang.elders import access as elder_access
@@ -94,6 +99,32 @@ def alarm_create(request: HttpRequest, payload: AlarmCreate,
                                               note=payload.note, actor=request.user,
                                               idempotency_key=idempotency_key)
     return Status(201 if created else 200, alarm_read(_reload(alarm)))
+
+
+@router.post("/devices/signal", response=DeviceStatus,
+             summary="设备信号：心跳（含电量）、每月测试按键、老人按键报平安；乱序到达的旧信号不覆盖新状态")
+def device_signal(request: HttpRequest, payload: DeviceSignal):
+    device = _device(request)
+    if device is None:
+        raise ApplicationError("只有登记的设备可以发送设备信号", code="device_only", status=403)
+    result = services.device_signal(device=device, kind=payload.kind, battery_pct=payload.battery_pct,
+                                    sent_at=payload.sent_at)
+    d = result.device
+    return DeviceStatus(serial=d.serial, last_seen_at=d.last_seen_at, battery_pct=d.battery_pct,
+                        last_test_at=d.last_test_at, alarm_id=result.alarm.pk if result.alarm else None)
+
+
+@router.post("/checkins", response=CheckinRead, summary="代老人记录今日报平安（电话或上门联系到老人）")
+def checkin_create(request: HttpRequest, payload: CheckinCreate):
+    device = _device(request)
+    if device is not None:
+        if payload.elder_id != device.elder_id:
+            raise NotFoundError()
+        first = services.checkin_record(elder=device.elder, at=timezone.now(), source="device")
+        return CheckinRead(elder_id=device.elder_id, first_today=first)
+    elder = elder_access.access_elder(request.user, payload.elder_id)
+    first = services.checkin_by_worker(actor=request.user, elder=elder)
+    return CheckinRead(elder_id=elder.pk, first_today=first)
 
 
 @router.get("", response=list[AlarmBrief], summary="管辖范围内未结束的紧急呼叫（最早的在前）")

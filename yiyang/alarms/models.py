@@ -123,6 +123,7 @@ class Device(models.Model):
                                                       help_text=_("超过这么久未收到设备信号即视为离线"))
     last_seen_at = models.DateTimeField(_("最近信号"), null=True, blank=True)
     battery_pct = models.PositiveSmallIntegerField(_("电量（%）"), null=True, blank=True)
+    battery_at = models.DateTimeField(_("电量上报时间"), null=True, blank=True)
     last_test_at = models.DateTimeField(_("最近测试按键"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
@@ -392,3 +393,44 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.get_channel_display()}"
+
+
+class CheckinRule(models.Model):
+    """By when the elders of a region who check in daily (独居老人每日报平安) must have done so;
+    the most specific prefix wins, an empty one covers everywhere."""
+
+    region_prefix = models.CharField(_("适用区域（代码前缀，空为全部）"), max_length=12, unique=True, blank=True)
+    deadline = models.TimeField(_("每日报平安截止时间"), default=dt.time(10, 0))
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("报平安规则")
+        verbose_name_plural = _("报平安规则")
+
+    def __str__(self) -> str:
+        return f"{self.region_prefix or '全部'} {self.deadline:%H:%M}"
+
+
+class Checkin(models.Model):
+    """An elder's "I'm OK" of one day: from the device's button, or recorded by a worker who
+    heard from her. One row per elder and day (the first)."""
+
+    class Source(models.TextChoices):
+        DEVICE = "device", _("设备按键")
+        WORKER = "worker", _("工作人员代记")
+
+    id = models.BigAutoField(primary_key=True)
+    elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.CASCADE, related_name="+")
+    region_code = models.CharField(_("社区代码"), max_length=12)
+    day = models.DateField(_("日期"))
+    at = models.DateTimeField(_("时间"))
+    source = models.CharField(_("方式"), max_length=10, choices=Source.choices)
+
+    class Meta:
+        verbose_name = _("每日报平安")
+        verbose_name_plural = _("每日报平安")
+        constraints = [models.UniqueConstraint(fields=["elder", "day"], name="checkin_once_a_day")]
+        indexes = [models.Index(fields=["region_code", "day"], name="checkin_region_day")]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} {self.day}"

@@ -95,4 +95,13 @@ class DeviceStatus(Schema):
     alarm_id: uuid.UUID | None = Field(None, description="电量低时产生的提醒")
 
 
+class CheckinCreate(InputSchema):
+    elder_id: uuid.UUID
+
+
+class CheckinRead(Schema):
+    elder_id: uuid.UUID
+    first_today: bool
+
+
 Outcomes = Literal["hospital", "on_site", "family", "phone", "false_alarm", "other"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,6 +31,8 @@ from yiyang.alarms.models import (
     AlarmEvent,
     AlarmKey,
     AlarmProfile,
+    Checkin,
+    CheckinRule,
     Delivery,
     Device,
     DutyPhone,
@@ -425,7 +427,9 @@ def deliveries_recover(*, now: dt.datetime | None = None, lease_s: int = 60) -> 
 
 
 def _principal(actor: Any, device: Device | None) -> str:
-    return f"device:{device.pk}" if device is not None else f"user:{getattr(actor, 'pk', '')}"
+    if device is not None:
+        return f"device:{device.pk}"
+    return f"user:{actor.pk}" if getattr(actor, "pk", None) else "system"
 
 
 def alarm_raise(*, elder: Elder, source: str, kind: str = Kind.SOS, note: str = "", actor: Any = None,
@@ -454,7 +458,9 @@ def _alarm_raise(*, elder: Elder, source: str, kind: str, note: str, actor: Any,
     if device is not None:
         if not device.active or device.elder_id != elder.pk:
             raise NotFoundError()
-        source = Source.DEVICE
+        source = Source.DEVICE if source != Source.SYSTEM else source
+    elif source == Source.SYSTEM and actor is None:
+        pass  # the platform itself (a missed check-in): called by the job, never by the API
     else:
         access.require_capability(actor, alarm_access.ALARM_RAISE)
         if not access.in_jurisdiction(actor, elder.region_id):
@@ -462,7 +468,8 @@ def _alarm_raise(*, elder: Elder, source: str, kind: str, note: str, actor: Any,
     errors: dict[str, list[str]] = {}
     if kind not in Kind.values:
         errors["kind"] = ["呼叫类型无效"]
-    if source not in Source.values or (device is None and source in (Source.DEVICE, Source.SYSTEM)):
+    if source not in Source.values or (device is None and source == Source.DEVICE) or (
+            actor is not None and source == Source.SYSTEM):
         errors["source"] = ["来源应为 hotline（热线）、worker（工作人员）或 portal（门户）"]
     if len(note) > MAX_NOTE:
         errors["note"] = [f"说明最多 {MAX_NOTE} 字"]
@@ -660,6 +667,148 @@ def alarm_forbid_device(device: Device | None) -> None:
     """Answering an alarm is a person's act."""
     if device is not None:
         raise ForbiddenError("设备只能发起或取消本人的呼叫")
+
+
+# ---------------------------------------------------------------------------------------------
+# Device health and daily check-ins
+
+
+def low_battery_pct() -> int:
+    return int(setting("ALARM_LOW_BATTERY_PCT", 20))
+
+
+@dataclass
+class SignalResult:
+    device: Device
+    alarm: Alarm | None = None
+
+
+def device_signal(*, device: Device, kind: str = "heartbeat", battery_pct: int | None = None,
+                  sent_at: dt.datetime | None = None, now: dt.datetime | None = None) -> SignalResult:
+    """A message from a device: a heartbeat (with its battery), the monthly test press, or the
+    elder's "I'm OK". Messages may arrive late and out of order: the time the device stamped
+    (never later than now) decides, and an older message never overwrites a newer state. A
+    battery at or under ``ALARM_LOW_BATTERY_PCT`` raises a low-battery alarm (one while it is open
+    and at most one a day)."""
+    now = _now(now)
+    if kind not in ("heartbeat", "test", "checkin"):
+        raise FieldErrors({"kind": ["信号类型应为 heartbeat、test 或 checkin"]})
+    if battery_pct is not None and not 0 <= battery_pct <= 100:
+        raise FieldErrors({"battery_pct": ["电量应在 0～100 之间"]})
+    at = min(sent_at or now, now)
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    raised: Alarm | None = None
+    with transaction.atomic():
+        d = Device.objects.select_for_update().select_related("elder").get(pk=device.pk)
+        fields: list[str] = []
+        first_today = d.last_seen_at is None or timezone.localtime(d.last_seen_at).date() < timezone.localtime(at).date()
+        if d.last_seen_at is None or at > d.last_seen_at:
+            d.last_seen_at = at
+            fields.append("last_seen_at")
+        newer_battery = battery_pct is not None and (d.battery_at is None or at >= d.battery_at)
+        if newer_battery:
+            d.battery_pct, d.battery_at = battery_pct, at
+            fields += ["battery_pct", "battery_at"]
+        if kind == "test" and (d.last_test_at is None or at > d.last_test_at):
+            d.last_test_at = at
+            fields.append("last_test_at")
+        if fields:
+            d.save(update_fields=fields)
+        elder = d.elder
+        if kind == "test":
+            event_record(type=events.DEVICE_TESTED, elder_id=elder.pk, subject=d, region_code=d.region_code,
+                         occurred_at=at, payload={"serial": d.serial, "summary": f"设备 {d.serial} 测试按键正常"})
+        elif first_today and "last_seen_at" in fields:
+            # One heartbeat event a day: the not-seen list hears the elder is about, the
+            # timeline does not fill with pings.
+            event_record(type=events.DEVICE_HEARTBEAT, elder_id=elder.pk, subject=d, region_code=d.region_code,
+                         occurred_at=at, payload={"serial": d.serial, "battery_pct": d.battery_pct,
+                                                  "summary": f"设备 {d.serial} 在线"})
+        if kind == "checkin":
+            checkin_record(elder=elder, at=at, source="device")
+    if newer_battery and battery_pct is not None and battery_pct <= low_battery_pct():
+        recent = Alarm.objects.filter(elder_id=d.elder_id, kind=Kind.LOW_BATTERY).filter(
+            Q(state__in=OPEN_STATES) | Q(raised_at__gte=now - dt.timedelta(days=1))).exists()
+        if not recent:
+            raised, _created = alarm_raise(elder=d.elder, source=Source.DEVICE, kind=Kind.LOW_BATTERY, device=d,
+                                           note=f"设备 {d.serial} 电量 {battery_pct}%", now=now)
+    return SignalResult(device=d, alarm=raised)
+
+
+def checkin_record(*, elder: Elder, at: dt.datetime, source: str, actor: Any = None) -> bool:
+    """The elder's "I'm OK" for the day of ``at`` (the first counts). An open missed-check-in
+    alarm of hers is closed: she answered the prompt. Returns whether it was the day's first."""
+    day = timezone.localtime(at).date()
+    with transaction.atomic():
+        created = bool(Checkin.objects.bulk_create(
+            [Checkin(elder=elder, region_code=elder.region_id, day=day, at=at, source=source)], ignore_conflicts=True))
+        first = Checkin.objects.filter(elder=elder, day=day, at=at).exists() and created
+        if first:
+            event_record(type=events.CHECKIN_OK, actor=actor, elder_id=elder.pk, region_code=elder.region_id,
+                         occurred_at=at, payload={"source": source, "summary": "报平安"})
+        for alarm in Alarm.objects.filter(elder=elder, kind=Kind.CHECKIN_MISSED, state__in=UNANSWERED_STATES):
+            _close_by_checkin(alarm, at)
+    return first
+
+
+def _close_by_checkin(alarm: Alarm, at: dt.datetime) -> None:
+    locked = Alarm.objects.select_for_update().get(pk=alarm.pk)
+    if locked.state not in UNANSWERED_STATES:
+        return
+    locked.state, locked.closed_at, locked.next_escalation_at = State.CANCELLED, at, None
+    locked.outcome_note = "老人已报平安"
+    _save(locked, ["state", "closed_at", "next_escalation_at", "outcome_note"])
+    _log(locked, AlarmEvent.Kind.CANCELLED, at, label="系统", detail="老人已报平安")
+    _event(locked, events.CANCELLED, at=at, reason="老人已报平安", summary="未按时报平安：老人已报平安")
+
+
+@transaction.atomic
+def checkin_by_worker(*, actor: Any, elder: Elder, now: dt.datetime | None = None) -> bool:
+    """A worker heard from the elder (a call, a visit): her check-in for today."""
+    access.require_capability(actor, alarm_access.ALARM_RESPOND)
+    if not access.in_jurisdiction(actor, elder.region_id):
+        raise NotFoundError()
+    return checkin_record(elder=elder, at=_now(now), source="worker", actor=actor)
+
+
+def checkin_deadline(region_code: str) -> dt.time | None:
+    best: CheckinRule | None = None
+    for r in CheckinRule.objects.filter(active=True):
+        if region_code.startswith(r.region_prefix) and (best is None or len(r.region_prefix) > len(best.region_prefix)):
+            best = r
+    if best is None:
+        hh, mm = str(setting("ALARM_CHECKIN_DEADLINE", "10:00")).split(":")
+        return dt.time(int(hh), int(mm))
+    return best.deadline
+
+
+def checkins_missed(*, now: dt.datetime | None = None) -> int:
+    """Elders who check in daily and have not by their region's deadline today: a low-priority
+    alarm each (its ladder first prompts the elder). Once a day per elder. Returns how many."""
+    now = _now(now)
+    local = timezone.localtime(now)
+    today = local.date()
+    done = set(Checkin.objects.filter(day=today).values_list("elder_id", flat=True))
+    start_of_day = timezone.make_aware(dt.datetime.combine(today, dt.time()))
+    alarmed = set(Alarm.objects.filter(kind=Kind.CHECKIN_MISSED, raised_at__gte=start_of_day)
+                  .values_list("elder_id", flat=True))
+    deadlines: dict[str, dt.time | None] = {}
+    raised = 0
+    for profile in (AlarmProfile.objects.filter(daily_checkin=True, elder__active=True)
+                    .select_related("elder").order_by("region_code")):
+        if profile.elder_id in done or profile.elder_id in alarmed:
+            continue
+        code = profile.region_code
+        if code not in deadlines:
+            deadlines[code] = checkin_deadline(code)
+        deadline = deadlines[code]
+        if deadline is None or local.time() < deadline:
+            continue
+        alarm_raise(elder=profile.elder, source=Source.SYSTEM, kind=Kind.CHECKIN_MISSED,
+                    note=f"截至 {deadline:%H:%M} 未报平安", idempotency_key=f"checkin:{today}", now=now)
+        raised += 1
+    return raised
 
 
 __all__ = ["alarm_acknowledge", "alarm_arrive", "alarm_cancel", "alarm_raise", "alarm_resolve",

@@ -2,6 +2,8 @@
 database — never a timer in a process — so a worker killed in the middle and restarted (or
 another worker) carries on from where the last commit left it.
 
+- ``alarms_checkins`` (every minute): a low-priority alarm for each elder who checks in daily
+  and has not by the region's deadline.
 - ``alarms_tick`` (every ``YIYANG_ALARM_TICK_S`` seconds, default 5): fire the escalation steps
   that are due, each alarm under its row lock; put back sends a dead process had claimed; send
   what is due in the outbox (after the commit, outside any transaction).
@@ -27,6 +29,17 @@ def alarms_tick(now: str | None = None) -> dict[str, int]:
     # The worker runs this task in a transaction: the outbox is sent after its commit.
     transaction.on_commit(lambda: services.deliveries_send(now=moment))
     return {"escalated": moved, "recovered": recovered}
+
+
+@task()
+def alarms_checkins(now: str | None = None) -> dict[str, int]:
+    """Every minute: the elders whose daily check-in is missing past their region's deadline."""
+    from yiyang.alarms import services
+
+    moment = dt.datetime.fromisoformat(now) if now else None
+    raised = services.checkins_missed(now=moment)
+    transaction.on_commit(lambda: services.deliveries_send(now=moment))
+    return {"raised": raised}
 
 
 @task()

@@ -32,6 +32,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "unanswered": sum(1 for a in alarms if a.state in UNANSWERED_STATES),
         "closed": list(selectors.recent_closed(request.user, now=now)),
         "offline": selectors.devices_offline(request.user, now)[:50],
+        "untested": selectors.devices_untested(request.user, now)[:50],
         "can_respond": access.has_capability(request.user, alarm_access.ALARM_RESPOND),
     }
     template = "alarms/_board.html" if request.headers.get("HX-Request") == "true" else "alarms/board.html"
@@ -43,6 +44,47 @@ def _detail_context(request: HttpRequest, alarm: object, **extra: object) -> dic
             "can_respond": access.has_capability(request.user, alarm_access.ALARM_RESPOND),
             "resolve_form": extra.pop("resolve_form", None) or ResolveForm(),
             "cancel_form": CancelForm(), "State": State, **extra}
+
+
+@login_required
+def alarm_list(request: HttpRequest) -> HttpResponse:
+    """The alarms behind a figure: a region (within the caller's node) and a month, optionally
+    one state (误报)."""
+    from yiyang.core.overview import month_parse
+
+    alarm_access.access_alarms(request.user)
+    prefix = selectors.region_scope(request.user, request.GET.get("region", ""))
+    month = month_parse(request.GET.get("month") or None)
+    state = request.GET.get("state", "")
+    if state and state not in State.values:
+        state = ""
+    qs = selectors.alarms_in(request.user, prefix=prefix, month=month, state=state)
+    return render(request, "alarms/list.html", {"alarms": qs[:500], "count": qs.count(), "month": month,
+                                                "state": State(state).label if state else ""})
+
+
+@login_required
+@require_POST
+def facts(request: HttpRequest, alarm_id: uuid.UUID) -> HttpResponse:
+    """The elder's key facts one tap from the board — address, phone, emergency contacts,
+    categories, living situation, latest ability level — with the access logged (who, when,
+    whose, why: 紧急呼叫处置), through the registry's own reveal."""
+    from yiyang.assessments.selectors import current_assessment
+    from yiyang.elders.models import LivingSituation
+    from yiyang.elders.selectors import elder_categories
+    from yiyang.elders.services import elder_reveal
+
+    alarm = alarm_access.access_alarm(request.user, alarm_id)
+    elder = alarm.elder
+    values = elder_reveal(actor=request.user, elder=elder, fields=["address", "phone", "contacts"],
+                          purpose=f"紧急呼叫处置（{alarm.get_kind_display()} {timezone.localtime(alarm.raised_at):%m-%d %H:%M}）",
+                          remote_addr=request.META.get("REMOTE_ADDR", ""))
+    living = LivingSituation(elder.living_situation).label if elder.living_situation else ""
+    assessment = current_assessment(elder)
+    return render(request, "alarms/_facts.html", {
+        "alarm": alarm, "elder": elder, "values": values, "living": living,
+        "categories": [name for _code, name in elder_categories(elder)], "level": assessment.level_name if assessment else "",
+    })
 
 
 @login_required

@@ -646,6 +646,8 @@ def followups_for_alarm_events(events: list[Any]) -> int:
     for e in events:
         if e.type not in ALARM_CLOSED_EVENTS or e.elder_id is None:
             continue
+        if e.occurred_at < timezone.now() - dt.timedelta(hours=48):
+            continue  # closed long before it reached us (history loaded, the demo's past month): window over
         p = e.payload or {}
         alarm_id = str(p.get("alarm_id", ""))
         if not alarm_id or FollowUp.objects.filter(source=FollowUp.Source.ALARM, source_id=alarm_id).exists():
