@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("mine/", views.mine, name="mine"),
     path("fairness/", views.fairness, name="fairness"),
+    path("coverage/", views.coverage_gaps, name="coverage"),
     path("<uuid:service_id>/", views.detail, name="detail"),
     path("elder/<uuid:elder_id>/list/", views.elder_service_list, name="elder_list"),
     path("lists/<uuid:list_id>/", views.list_print, name="list_print"),

@@ -239,3 +239,62 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
     if sl is None:
         raise Http404
     return _print(request, sl, shared=True)
+
+
+@login_required
+def coverage_gaps(request: HttpRequest) -> HttpResponse:
+    """Per community: which needs of its elders no active service meets within the walking
+    circle, and how many elders that leaves; street subtotals; ``?format=xlsx`` exports it."""
+    from yiyang.core.access import jurisdiction_prefix
+    from yiyang.directory import coverage
+
+    if not has_capability(request.user, access.DIRECTORY_MANAGE):
+        return forbidden(request, ForbiddenError())
+    prefix = jurisdiction_prefix(request.user)
+    if prefix is None:
+        return forbidden(request, ForbiddenError())
+    gaps, names = coverage.coverage(prefix)
+    needs = [code for code in names if any(code in g.with_need for g in gaps)]
+    streets = coverage.rollup(gaps, 9)
+    rows: list[dict[str, Any]] = []
+    last_street = None
+    for g in gaps:
+        if g.code[:9] != last_street and last_street is not None:
+            rows.append(_street_row(last_street, streets[last_street], needs, rows))
+        last_street = g.code[:9]
+        rows.append({"kind": "community", "street": g.street, "name": g.name,
+                     "cells": [(g.uncovered.get(n, 0), g.with_need.get(n, 0)) for n in needs], "unlocated": g.unlocated})
+    if last_street is not None:
+        rows.append(_street_row(last_street, streets[last_street], needs, rows))
+    radius = round(coverage.circle_radius_m())
+    if request.GET.get("format") == "xlsx":
+        return _coverage_xlsx(rows, [names[n] for n in needs], radius)
+    return render(request, "directory/coverage.html", {"rows": rows, "needs": [names[n] for n in needs],
+                                                       "radius": radius})
+
+
+def _street_row(code: str, totals: dict[str, Any], needs: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    street = next((r["street"] for r in reversed(rows) if r["kind"] == "community"), code)
+    return {"kind": "street", "street": street, "name": gettext("街道合计"),
+            "cells": [(totals["uncovered"].get(n, 0), totals["with_need"].get(n, 0)) for n in needs],
+            "unlocated": totals["unlocated"]}
+
+
+def _coverage_xlsx(rows: list[dict[str, Any]], need_names: list[str], radius: int) -> HttpResponse:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "服务覆盖缺口"
+    ws.append([f"15分钟服务圈（直线约{radius}米）内没有相应服务的老人数 / 有该需求的老人数"])
+    ws.append(["街道", "社区", *need_names, "未定位"])
+    for r in rows:
+        ws.append([r["street"], r["name"], *(f"{u}/{w}" if w else "" for u, w in r["cells"]), r["unlocated"]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    resp = HttpResponse(buf.getvalue(),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = "attachment; filename*=UTF-8''coverage.xlsx"
+    return resp

@@ -7,6 +7,7 @@ and said, when the home is not located."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.db import transaction
@@ -214,3 +215,43 @@ def test_a_service_list_is_made_printed_versioned_and_shared_with_the_family(wor
     other.force_login(stranger)
     assert other.get(reverse("directory:list_print", args=[v1.pk])).status_code == 404
     assert other.get(url).status_code == 404
+
+
+def test_coverage_gaps_on_a_crafted_district(world, db):
+    from openpyxl import load_workbook
+
+    from yiyang.directory import coverage
+    from yiyang.surveys import services as survey_services
+    from yiyang.surveys.models import SurveyResponse
+    from yiyang.surveys.selectors import questionnaire_published
+    from yiyang.surveys.tests.helpers import SOME_NEEDS
+
+    elder = world["elder"]  # at HOME, canteens within the circle; her needs: SOME_NEEDS_TAGS
+    if not SurveyResponse.objects.filter(elder_id=elder.pk).exists():
+        survey_services.survey_submit(actor=world["worker"], elder=elder, questionnaire=questionnaire_published(),
+                                      answers=SOME_NEEDS, surveyed_on=timezone.localdate())
+    # Another community: an elder with the same needs whose home is not located, community no centre.
+    away = factories.make_elder(None, region_code=factories.COMMUNITY_A2, name="孙无位",
+                                id_number=factories.make_id_number(_born(70)))
+    survey_services.survey_submit(actor=None, elder=away, questionnaire=questionnaire_published(), answers=SOME_NEEDS,
+                                  surveyed_on=timezone.localdate())
+    Region.objects.filter(pk=factories.COMMUNITY_A).update(centre_latitude=None, centre_longitude=None)
+    gaps, names = coverage.coverage("440304")
+    by = {g.code: g for g in gaps}
+    a = by[factories.COMMUNITY_A]
+    assert a.with_need["meals"] >= 1 and a.uncovered.get("meals", 0) == 0  # canteens within the circle
+    assert a.uncovered["companionship"] == a.with_need["companionship"] >= 1  # nothing for it nearby
+    assert by[factories.COMMUNITY_A2].unlocated == 1 and by[factories.COMMUNITY_A2].with_need == {}
+    street = coverage.rollup(gaps, 9)["440304006"]
+    assert street["unlocated"] == 1 and street["uncovered"]["companionship"] == a.uncovered["companionship"]
+
+    admin = factories.make_user("district_cov", "district_admin", "440304000000")
+    c = Client()
+    c.force_login(admin)
+    html = c.get(reverse("directory:coverage")).content.decode()
+    assert "服务覆盖缺口" in html and "梅京社区" in html and "街道合计" in html and "精神慰藉" in html
+    xlsx = c.get(reverse("directory:coverage"), {"format": "xlsx"})
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    assert ws.cell(row=2, column=1).value == "街道" and ws.max_row >= 4
+    c.force_login(world["worker"])
+    assert c.get(reverse("directory:coverage")).status_code == 403
