@@ -25,13 +25,16 @@ class DirectoryConfig(AppConfig):
 
         register_event_types(EVENT_TYPES)
         register_nav(NavItem("directory", _("服务资源"), "directory:search", order=60, namespaces=("directory",),
-                             exclude_url_names=("mine", "edit", "coverage")))
+                             exclude_url_names=("mine", "edit", "coverage", "import")))
         register_nav(NavItem("directory_mine", _("本机构服务"), "directory:mine", order=61,
                              capability=access.DIRECTORY_PROVIDER, namespaces=("directory",),
                              only_url_names=("mine", "edit")))
         register_nav(NavItem("directory_coverage", _("覆盖缺口"), "directory:coverage", order=62,
                              capability=access.DIRECTORY_MANAGE, namespaces=("directory",),
                              only_url_names=("coverage",)))
+        register_nav(NavItem("directory_import", _("导入机构"), "directory:import", order=63,
+                             capability=access.DIRECTORY_MANAGE, namespaces=("directory",),
+                             only_url_names=("import",)))
         register_todo(TodoList("directory_stale", _("待确认的服务信息"), order=70, capability=access.DIRECTORY_PROVIDER,
                                items=home.todo_stale))
         register_elder_section(PageSection("recommendations", "directory/_elder_section.html", order=35,

@@ -230,10 +230,10 @@ def _region_of(obj: dict[str, Any], problems: Problems, path: str, communities: 
 
 
 def parse_service(obj: Any, n: int, *, communities: set[str], regions: set[str],
-                  need_codes: set[str]) -> tuple[CleanService | None, list[str]]:
+                  need_codes: set[str], label: str = "") -> tuple[CleanService | None, list[str]]:
     """Check the ``n``-th (1-based) service object of an import. ``communities``: the codes a
     location may be in; ``regions``: every code (a service area may be a street)."""
-    p = Problems(f"第{n}条")
+    p = Problems(label or f"第{n}条")
     if not isinstance(obj, dict):
         p.add("", "应为一个 service 对象")
         return None, p.items

@@ -56,7 +56,8 @@ def _need_codes() -> set[str]:
     return set(need_tag_names())
 
 
-def directory_import(objects: Any, *, actor: Any = None, dry_run: bool = False, source: str = "cli") -> ImportResult:
+def directory_import(objects: Any, *, actor: Any = None, dry_run: bool = False, source: str = "cli",
+                     labels: list[str] | None = None) -> ImportResult:
     """Import a JSON array of HSDS 3.1 service objects. Every object is checked first; one
     problem anywhere and nothing is written. An object whose ``id`` exists updates it
     (with its nested lists replaced); otherwise a service is created (with that id if given)."""
@@ -76,12 +77,13 @@ def directory_import(objects: Any, *, actor: Any = None, dry_run: bool = False, 
     cleaned: list[CleanService] = []
     seen: dict[Any, int] = {}
     for n, obj in enumerate(objects, start=1):
-        clean, problems = parse_service(obj, n, communities=communities, regions=set(regions), need_codes=needs)
+        clean, problems = parse_service(obj, n, communities=communities, regions=set(regions), need_codes=needs,
+                                        label=labels[n - 1] if labels else "")
         result.errors.extend(problems)
         if clean is not None:
             if clean.id is not None:
                 if clean.id in seen:
-                    result.errors.append(f"第{n}条 id：与第{seen[clean.id]}条重复")
+                    result.errors.append(f"{labels[n - 1] if labels else f'第{n}条'} id：与第{seen[clean.id]}条重复")
                     continue
                 seen[clean.id] = n
             cleaned.append(clean)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -297,4 +298,35 @@ def _coverage_xlsx(rows: list[dict[str, Any]], need_names: list[str], radius: in
     resp = HttpResponse(buf.getvalue(),
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = "attachment; filename*=UTF-8''coverage.xlsx"
+    return resp
+
+
+@login_required
+def institutions_upload(request: HttpRequest) -> HttpResponse:
+    """A bureau's .xlsx list of institutions: check, then import (all or nothing)."""
+    from yiyang.directory.spreadsheet import COLUMNS, REQUIRED, institutions_import
+
+    if not has_capability(request.user, access.DIRECTORY_MANAGE):
+        return forbidden(request, ForbiddenError())
+    result = None
+    upload = request.FILES.get("file") if request.method == "POST" else None
+    if isinstance(upload, UploadedFile):
+        if upload.size and upload.size > 20 * 1024 * 1024:
+            messages.error(request, gettext("文件超过 20 MB，请拆分后上传"))
+        else:
+            result = institutions_import(upload.read(), upload.name or "", actor=request.user,
+                                         dry_run=request.POST.get("commit") != "1")
+    return render(request, "directory/import.html", {"result": result, "columns": COLUMNS, "required": REQUIRED},
+                  status=400 if result is not None and result.errors else 200)
+
+
+@login_required
+def institutions_template_download(request: HttpRequest) -> HttpResponse:
+    from yiyang.directory.spreadsheet import institutions_template
+
+    if not has_capability(request.user, access.DIRECTORY_MANAGE):
+        return forbidden(request, ForbiddenError())
+    resp = HttpResponse(institutions_template(),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = "attachment; filename*=UTF-8''institutions-template.xlsx"
     return resp

@@ -302,3 +302,52 @@ def test_service_update_refuses_unknown_needs(world, db):
     with pytest.raises(FieldErrors) as exc:
         services.service_update(actor=world["admin"], service=_service("梅林长者饭堂"), data={"needs": ["massage"]})
     assert "不认识的需求标签" in str(exc.value.errors["needs"])
+
+
+def test_a_bureaus_spreadsheet_of_institutions_imports_all_or_nothing(world, db):
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from yiyang.directory.spreadsheet import COLUMNS
+
+    admin = Client()
+    admin.force_login(world["admin"])
+    template = admin.get(reverse("directory:import_template"))
+    ws = load_workbook(io.BytesIO(template.content)).active
+    assert [c.value for c in ws[1]] == COLUMNS
+
+    def book(rows):
+        wb = Workbook()
+        sheet = wb.active
+        sheet.append(COLUMNS)
+        for r in rows:
+            sheet.append(r)
+        buf = io.BytesIO()
+        wb.save(buf)
+        buf.name = "名单.xlsx"
+        buf.seek(0)
+        return buf
+
+    good = ["福田区松鹤养老服务中心", "松鹤养老院", "养老院", "梅京社区", "深圳市福田区梅林路9号", 22.545, 114.052,
+            "0755-83001111", "生活照料、康复护理", "普惠", 120, 80, 6, "是", 4, "每月4200元起"]
+    bad = ["某机构", "", "洗浴中心", "不存在社区", "某路1号", "北纬", 114.05, "", "按摩", "", "", "", "", "", "", ""]
+    resp = admin.post(reverse("directory:import"), {"file": book([good, bad]), "commit": "1"})
+    html = resp.content.decode()
+    assert resp.status_code == 400 and "没有导入任何一行" in html
+    assert "第3行 类型：“洗浴中心”不是可选的类型" in html and "第3行 所属社区：“不存在社区”不是本系统的社区名称或代码" in html
+    assert "第3行 服务需求：“按摩”不是需求标签" in html and "第3行 纬度、经度：应为数字" in html
+    assert not Service.objects.filter(name="松鹤养老院").exists()
+
+    assert admin.post(reverse("directory:import"), {"file": book([good])}).status_code == 200  # check only
+    assert not Service.objects.filter(name="松鹤养老院").exists()
+    resp = admin.post(reverse("directory:import"), {"file": book([good]), "commit": "1"})
+    assert "新增 1 项" in resp.content.decode()
+    s = Service.objects.get(name="松鹤养老院")
+    assert (s.kind, s.ownership, s.medical_integration, s.star_rating, s.beds, s.nursing_beds) == (
+        "institution", "inclusive", True, 4, 120, 80)
+    assert s.capacities.get().available == 6 and sorted(s.needs.values_list("need", flat=True)) == [
+        "daily_care", "rehab_nursing"]
+    worker = Client()
+    worker.force_login(world["provider"])
+    assert worker.get(reverse("directory:import")).status_code == 403

@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="导入（全部正确才写入）")
-        imp.add_argument("file")
+        imp.add_argument("file", help="HSDS JSON 数组；或 .xlsx/.csv 服务机构名单（模板见 /resources/import/）")
         imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
         imp.add_argument("--json", action="store_true", help="以 JSON 输出结果")
         exp = sub.add_parser("export", help="导出")
@@ -37,13 +37,24 @@ class Command(BaseCommand):
 
     def _import(self, opts: dict[str, Any]) -> None:
         path = Path(opts["file"])
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".csv"):
+            from yiyang.directory.spreadsheet import institutions_import
+
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                raise CommandError(f"找不到文件：{path}") from None
+            self._report(institutions_import(data, path.name, dry_run=opts["dry_run"]), opts, None)
+            return
         try:
             objects = json.loads(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise CommandError(f"找不到文件：{path}") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CommandError(f"{path.name} 不是 UTF-8 编码的 JSON 文件：{exc}") from None
-        result = directory_import(objects, dry_run=opts["dry_run"], source="cli")
+        self._report(directory_import(objects, dry_run=opts["dry_run"], source="cli"), opts, len(objects))
+
+    def _report(self, result: Any, opts: dict[str, Any], count: int | None) -> None:
         if opts["json"]:
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
         else:
@@ -52,7 +63,7 @@ class Command(BaseCommand):
             if result.errors:
                 self.stdout.write(f"共 {len(result.errors)} 处问题，未导入任何一条。")
             elif opts["dry_run"]:
-                self.stdout.write(f"检查通过：{len(objects)} 条（未写入）。")
+                self.stdout.write(f"检查通过：{count if count is not None else '全部'} 条（未写入）。")
             else:
                 self.stdout.write(f"已导入：新增 {result.created} 条，更新 {result.updated} 条。")
         if result.errors:
