@@ -121,3 +121,26 @@ def test_directory_benchmark_runs_and_finds_services(tmp_path):
     assert figures["vendor"] == "sqlite" and figures["services"] == 600
     assert figures["API"]["p95_ms"] > 0 and figures["raw_box"]["p95_ms"] > 0
     assert "found    median 20 services per search" in result.stdout
+
+def test_alarm_benchmark_runs_a_small_load_end_to_end(tmp_path):
+    """A few presses through the real server (gunicorn + a worker) and the fake SMS gateway:
+    every alarm stored once and its first responder notified once (the timing bar is for the
+    full run on a quiet machine, docs/benchmarks.md)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "YIYANG_VAR_DIR")}
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        url, drop = _fresh_postgres_database(os.environ["DATABASE_URL"])
+        env["DATABASE_URL"] = url
+    else:
+        drop = None
+    try:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks/alarms.py"), "--rate", "120", "--seconds", "3",
+             "--json", str(tmp_path / "a.json")], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    finally:
+        if drop is not None:
+            drop()
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    figures = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert figures["alarms_sent"] == figures["alarms_stored"] == figures["alarms_notified"] == 6
+    assert figures["duplicate_notifications"] == 0 and figures["statuses"].get("201") == 6
+    assert figures["press_to_notified"]["p99_ms"] > 0 and figures["healthz"]["n"] == 6

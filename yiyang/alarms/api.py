@@ -25,6 +25,8 @@ from yiyang.alarms.schemas import (
     AlarmResolve,
     CheckinCreate,
     CheckinRead,
+    DeviceCreate,
+    DeviceCreated,
     DeviceSignal,
     DeviceStatus,
 )
@@ -99,6 +101,16 @@ def alarm_create(request: HttpRequest, payload: AlarmCreate,
                                               note=payload.note, actor=request.user,
                                               idempotency_key=idempotency_key)
     return Status(201 if created else 200, alarm_read(_reload(alarm)))
+
+
+@router.post("/devices", response={201: DeviceCreated}, summary="登记呼叫设备（返回设备密钥，仅此一次）")
+def device_create(request: HttpRequest, payload: DeviceCreate):
+    services.alarm_forbid_device(_device(request))
+    elder = elder_access.access_elder(request.user, payload.elder_id)
+    alarm_access.access_alarms(request.user, alarm_access.ALARM_MANAGE)
+    device, key = services.device_register(actor=request.user, elder=elder, serial=payload.serial, type=payload.type,
+                                           heartbeat_timeout_s=payload.heartbeat_timeout_s)
+    return Status(201, DeviceCreated(id=device.pk, serial=device.serial, elder_id=elder.pk, key=key))
 
 
 @router.post("/devices/signal", response=DeviceStatus,

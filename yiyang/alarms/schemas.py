@@ -95,6 +95,20 @@ class DeviceStatus(Schema):
     alarm_id: uuid.UUID | None = Field(None, description="电量低时产生的提醒")
 
 
+class DeviceCreate(InputSchema):
+    elder_id: uuid.UUID
+    serial: str = Field(max_length=40, description="设备编号（唯一）")
+    type: Literal["pendant", "fall_sensor", "smart_home", "phone"] = "pendant"
+    heartbeat_timeout_s: int | None = Field(None, ge=60, le=7 * 86400, description="心跳超时（秒），默认 6 小时")
+
+
+class DeviceCreated(Schema):
+    id: int
+    serial: str
+    elder_id: uuid.UUID
+    key: str = Field(description="设备密钥，仅此一次返回；设备以 Authorization: Bearer <key> 调用")
+
+
 class CheckinCreate(InputSchema):
     elder_id: uuid.UUID
 

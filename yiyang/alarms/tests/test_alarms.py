@@ -334,3 +334,18 @@ def test_closing_puts_a_follow_up_visit_within_48_hours_on_the_responsible_worke
     from yiyang.visits.models import ElderContact
 
     assert ElderContact.objects.get(elder=w["elder"]).last_kind == "紧急呼叫处置"
+
+
+def test_a_community_admin_registers_a_device_and_its_key_works_once_shown(w):
+    body = {"elder_id": str(w["elder"].pk), "serial": "SOS-NEW-01", "type": "fall_sensor"}
+    resp = post("/api/v1/alarms/devices", body, **token(w["lead"]))
+    assert resp.status_code == 201, resp.content
+    key = resp.json()["key"]
+    assert key.startswith("dev_") and not Device.objects.filter(key_hash=key).exists()  # only its hash is kept
+    raised = post("/api/v1/alarms", {"kind": "fall"}, **dev(key))
+    assert raised.status_code == 201 and raised.json()["kind"] == "fall"
+    assert post("/api/v1/alarms/devices", body, **token(w["lead"])).status_code == 400  # serial taken
+    assert post("/api/v1/alarms/devices", {**body, "serial": "X"}, **token(w["worker"])).status_code == 403
+    assert post("/api/v1/alarms/devices", {**body, "elder_id": str(w["elder_b"].pk)},
+                **token(w["lead"])).status_code == 404
+    assert post("/api/v1/alarms/devices", {**body, "serial": "Y"}, **dev(key)).status_code == 403
