@@ -101,6 +101,7 @@ api.add_router("/indicators", "yiyang.visits.api.indicators")
 api.add_router("", "yiyang.casework.api.router")
 api.add_router("/directory", "yiyang.directory.api.router")
 api.add_router("/elders", "yiyang.directory.api.elders_router")
+api.add_router("/referrals", "yiyang.directory.api.referrals_router")
 api.add_router("/alarms", "yiyang.alarms.api.router")
 api.add_router("/timebank", "yiyang.timebank.api.router")
 

@@ -65,3 +65,29 @@ def access_service_list(user: Any, list_id: Any) -> ServiceList:
     """A saved list, in the caller's jurisdiction (else 404), for a role that makes lists (else 403)."""
     return access_record(user, ServiceList.objects.select_related("elder", "created_by"), list_id,
                          region="region_code", capabilities=(SERVICE_LIST,))
+
+
+def access_referral(user: Any, referral_id: Any) -> Any:
+    """A referral for the worker side: the elder's jurisdiction (else 404), a list-making role (else 403)."""
+    from yiyang.directory.models import Referral
+
+    return access_record(user, Referral.objects.select_related("elder", "service", "organization"), referral_id,
+                         region="region_code", capabilities=(SERVICE_LIST,))
+
+
+def provider_referrals(user: Any) -> Any:
+    """The referrals sent to the user's own organisations, and no others."""
+    from yiyang.directory.models import Referral
+
+    if not has_capability(user, DIRECTORY_PROVIDER):
+        raise ForbiddenError()
+    return Referral.objects.filter(organization_id__in=organizations_of(user)).select_related("elder", "service")
+
+
+def access_provider_referral(user: Any, referral_id: Any) -> Any:
+    from yiyang.directory.models import Referral
+
+    try:
+        return provider_referrals(user).get(pk=referral_id)
+    except (Referral.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise NotFoundError() from None

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from yiyang.core import geo
 from yiyang.core.apierrors import InputSchema
-from yiyang.core.exceptions import ApplicationError, NotFoundError
+from yiyang.core.exceptions import ApplicationError, ForbiddenError, NotFoundError
 from yiyang.directory import access, selectors, services
 from yiyang.directory.hsds import service_to_hsds
 from yiyang.directory.models import Service
@@ -207,3 +207,101 @@ def elder_recommendations(request: HttpRequest, elder_id: uuid.UUID,
             walk_minutes=r.walk_min, score=r.score, explanation=r.explanation, factors=r.factors) for r in recs]
     items.sort(key=lambda i: -i.score)
     return Recommendations(position=position.source, position_note=position.note, items=items)
+
+
+referrals_router = Router(tags=["转介 referrals"])
+
+
+class ConsentIn(InputSchema):
+    granted_by: str = Field(max_length=50, description="表示同意的人（本人或代理人）")
+    method: str = Field("", max_length=20, description="signed_paper / verbal_witnessed / in_app")
+    evidence: str = Field("", max_length=200)
+
+
+class ReferralIn(InputSchema):
+    elder_id: uuid.UUID
+    service_id: uuid.UUID
+    need: str = Field("", max_length=40)
+    note: str = Field("", max_length=500)
+    consent: ConsentIn | None = Field(None, description="尚无“向服务机构提供信息”的有效授权时必填")
+
+
+class StepIn(InputSchema):
+    note: str = Field("", max_length=500)
+
+
+class ReferralRead(Schema):
+    id: uuid.UUID
+    elder_id: uuid.UUID
+    service_id: uuid.UUID
+    service: str
+    organization_id: uuid.UUID
+    need: str
+    status: str
+    status_label: str
+    note: str
+    response_note: str
+    check_note: str
+    respond_by: dt.date
+    created_at: dt.datetime
+
+
+def _referral_read(r: Any) -> ReferralRead:
+    return ReferralRead(id=r.pk, elder_id=r.elder_id, service_id=r.service_id, service=r.service.name,
+                        organization_id=r.organization_id, need=r.need, status=r.status,
+                        status_label=str(r.get_status_display()), note=r.note, response_note=r.response_note,
+                        check_note=r.check_note, respond_by=r.respond_by, created_at=r.created_at)
+
+
+@referrals_router.get("", response=list[ReferralRead],
+                      summary="转介：服务机构人员看本机构收到的；工作人员看辖区内的（最多200条，新的在前）")
+def referral_list(request: HttpRequest):
+    from yiyang.core.access import has_capability, jurisdiction_filter
+    from yiyang.directory.models import Referral
+
+    if has_capability(request.user, access.DIRECTORY_PROVIDER):
+        qs = access.provider_referrals(request.user)
+    elif has_capability(request.user, access.SERVICE_LIST):
+        qs = jurisdiction_filter(Referral.objects.select_related("service"), request.user, "region_code")
+    else:
+        raise ForbiddenError()
+    return [_referral_read(r) for r in qs.order_by("-created_at")[:200]]
+
+
+@referrals_router.post("", response={201: ReferralRead}, summary="转介一项服务（先记录老人同意向服务机构提供信息）")
+def referral_create(request: HttpRequest, payload: ReferralIn):
+    from ninja import Status
+
+    from yiyang.directory import referrals
+    from yiyang.elders import access as elder_access
+
+    elder = elder_access.access_elder(request.user, payload.elder_id)
+    if not access.has_capability(request.user, access.SERVICE_LIST):
+        raise ForbiddenError()
+    try:
+        service = Service.objects.get(pk=payload.service_id)
+    except Service.DoesNotExist:
+        raise NotFoundError("没有这项服务") from None
+    r = referrals.referral_send(actor=request.user, elder=elder, service=service, need=payload.need, note=payload.note,
+                                consent=payload.consent.dict() if payload.consent else None)
+    return Status(201, _referral_read(r))
+
+
+@referrals_router.post("/{referral_id}/{step}", response=ReferralRead,
+                       summary="转介的一步：accept / decline / deliver（服务机构），check / cancel（工作人员）")
+def referral_step(request: HttpRequest, referral_id: uuid.UUID, step: str, payload: StepIn):
+    from yiyang.directory import referrals
+
+    if step in ("accept", "decline", "deliver"):
+        r = access.access_provider_referral(request.user, referral_id)
+        if step == "deliver":
+            r = referrals.referral_deliver(actor=request.user, referral=r, note=payload.note)
+        else:
+            r = referrals.referral_answer(actor=request.user, referral=r, accept=step == "accept", note=payload.note)
+    elif step in ("check", "cancel"):
+        r = access.access_referral(request.user, referral_id)
+        fn = referrals.referral_check if step == "check" else referrals.referral_cancel
+        r = fn(actor=request.user, referral=r, note=payload.note)
+    else:
+        raise NotFoundError("没有这一步：可用 accept、decline、deliver、check、cancel")
+    return _referral_read(r)

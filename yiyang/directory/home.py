@@ -26,3 +26,19 @@ def _since(at: Any) -> str:
     if at is None:
         return "从未确认信息"
     return f"上次确认 {timezone.localtime(at):%Y-%m-%d}，请核对时间、价格和空余床位/餐位"
+
+
+def todo_referrals(request: Any) -> TodoItems | None:
+    """Referrals of the worker's own making that the provider has not answered or delivered in time."""
+    from yiyang.core.access import at_community
+    from yiyang.directory import referrals
+    from yiyang.directory.models import Referral
+
+    if not at_community(request.user):
+        return None
+    qs = referrals.overdue(Referral.objects.filter(created_by=request.user)).select_related("elder", "service")
+    rows = [TodoRow(r.elder.name, f"{r.service.name}：{r.get_status_display()}",
+                    reverse("elders:detail", args=[r.elder_id]) + "#recommendations", overdue=True) for r in qs[:5]]
+    if not rows:
+        return None
+    return TodoItems(qs.count(), rows[0].url, rows)

@@ -349,3 +349,45 @@ class ServiceList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.elder_id} v{self.version}"
+
+
+class Referral(models.Model):
+    """转介: one service recommended to one elder, sent to its provider with the elder's consent
+    to share her data, answered by the provider, delivered, and checked by the worker at the next
+    contact. A closed loop (seed 000 资源链接)."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("已转介，待机构答复")
+        ACCEPTED = "accepted", _("机构已接收")
+        DECLINED = "declined", _("机构未接收")
+        DELIVERED = "delivered", _("已提供服务")
+        CHECKED = "checked", _("已回访核实")
+        CANCELLED = "cancelled", _("已撤回")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.PROTECT, related_name="+")
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
+    service = models.ForeignKey(Service, verbose_name=_("服务"), on_delete=models.PROTECT, related_name="referrals")
+    organization = models.ForeignKey(Organization, verbose_name=_("服务机构"), on_delete=models.PROTECT,
+                                     related_name="referrals")
+    need = models.CharField(_("需求标签"), max_length=40, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.SENT)
+    note = models.CharField(_("转介说明"), max_length=500, blank=True)
+    response_note = models.CharField(_("机构答复"), max_length=500, blank=True)
+    check_note = models.CharField(_("回访核实"), max_length=500, blank=True)
+    consent = models.ForeignKey("elders.Consent", verbose_name=_("授权同意"), on_delete=models.PROTECT, related_name="+")
+    respond_by = models.DateField(_("答复期限"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("转介人"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("转介时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("转介")
+        verbose_name_plural = _("转介")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "status"], name="referral_org_status"),
+                   models.Index(fields=["status", "respond_by"], name="referral_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.elder_id} → {self.service_id} ({self.status})"

@@ -14,7 +14,7 @@ def elder_recommendations(request: Any, elder: Any) -> dict[str, Any] | None:
     from yiyang.surveys.selectors import elder_current_needs
 
     needs = elder_current_needs(elder)
-    if not needs or not elder.active:
+    if not elder.active:
         return None
     level = current_level(elder)
     groups = []
@@ -23,5 +23,9 @@ def elder_recommendations(request: Any, elder: Any) -> dict[str, Any] | None:
         position, recs = matching.recommend(elder, code, level=level, limit=3)
         matching.log(elder=elder, actor=request.user, need=code, position=position, items=recs, context="elder_page")
         groups.append({"need": name, "items": recs})
-    return {"elder": elder, "groups": groups, "position": position,
+    from yiyang.directory.models import Referral
+
+    open_referrals = list(Referral.objects.filter(elder_id=elder.pk).exclude(
+        status__in=[Referral.Status.CHECKED, Referral.Status.CANCELLED]).select_related("service"))
+    return {"elder": elder, "groups": groups, "position": position, "referrals": open_referrals,
             "can_list": has_capability(request.user, access.SERVICE_LIST)}

@@ -15,6 +15,9 @@ urlpatterns = [
     path("lists/<uuid:list_id>/", views.list_print, name="list_print"),
     path("lists/<uuid:list_id>/share/", views.list_share, name="list_share"),
     path("shared/<str:token>/", views.shared, name="shared"),
+    path("elder/<uuid:elder_id>/refer/<uuid:service_id>/", views.refer, name="refer"),
+    path("referrals/", views.provider_referrals, name="provider_referrals"),
+    path("referrals/<uuid:referral_id>/<str:step>/", views.referral_step, name="referral_step"),
     path("<uuid:service_id>/edit/", views.edit, name="edit"),
     path("<uuid:service_id>/confirm/", views.confirm, name="confirm"),
 ]

@@ -330,3 +330,81 @@ def institutions_template_download(request: HttpRequest) -> HttpResponse:
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     resp["Content-Disposition"] = "attachment; filename*=UTF-8''institutions-template.xlsx"
     return resp
+
+
+# -- 转介 --------------------------------------------------------------------------------------------
+
+@login_required
+def refer(request: HttpRequest, elder_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
+    """Send a referral from the elder's recommendations: the consent first, when none is in force."""
+    from yiyang.directory import referrals
+    from yiyang.elders import access as elder_access
+    from yiyang.elders.models import Consent
+
+    elder = elder_access.access_elder(request.user, elder_id)
+    if not has_capability(request.user, access.SERVICE_LIST):
+        return forbidden(request, ForbiddenError())
+    try:
+        service = selectors.service_detail(service_id)
+    except Service.DoesNotExist:
+        raise Http404 from None
+    has_consent = elder.consents.filter(purpose=Consent.Purpose.SHARE_WITH_PROVIDER, withdrawn_at__isnull=True).exists()
+    errors: list[str] = []
+    if request.method == "POST":
+        consent = None if has_consent else {k: request.POST.get(k, "")[:200] for k in ("granted_by", "method", "evidence")}
+        try:
+            referrals.referral_send(actor=request.user, elder=elder, service=service, need=request.POST.get("need", "")[:40],
+                                    note=request.POST.get("note", ""), consent=consent)
+        except FieldErrors as exc:
+            errors = [m for msgs in exc.errors.values() for m in msgs]
+        else:
+            messages.success(request, gettext("已转介给“%(s)s”，等待机构答复") % {"s": service.name})
+            return redirect(reverse("elders:detail", args=[elder.pk]) + "#recommendations")
+    return render(request, "directory/refer.html", {
+        "elder": elder, "s": service, "has_consent": has_consent, "errors": errors, "need": request.GET.get("need", ""),
+        "methods": Consent.Method.choices}, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def referral_step(request: HttpRequest, referral_id: uuid.UUID, step: str) -> HttpResponse:
+    """A step of a referral: the provider's accept / decline / deliver, the worker's check / cancel."""
+    from yiyang.directory import referrals
+
+    note = request.POST.get("note", "")
+    try:
+        if step in ("accept", "decline", "deliver"):
+            r = access.access_provider_referral(request.user, referral_id)
+            if step == "deliver":
+                referrals.referral_deliver(actor=request.user, referral=r, note=note)
+            else:
+                referrals.referral_answer(actor=request.user, referral=r, accept=step == "accept", note=note)
+            back = reverse("directory:provider_referrals")
+        elif step in ("check", "cancel"):
+            r = access.access_referral(request.user, referral_id)
+            (referrals.referral_check if step == "check" else referrals.referral_cancel)(
+                actor=request.user, referral=r, note=note)
+            back = reverse("elders:detail", args=[r.elder_id]) + "#recommendations"
+        else:
+            raise Http404
+    except FieldErrors as exc:
+        messages.error(request, "；".join(m for msgs in exc.errors.values() for m in msgs))
+        return redirect(request.META.get("HTTP_REFERER") or reverse("core:home"))
+    messages.success(request, gettext("已更新转介"))
+    return redirect(back)
+
+
+@login_required
+def provider_referrals(request: HttpRequest) -> HttpResponse:
+    """The referrals sent to the provider's organisation; the elder's phone and address are
+    shown (and logged) only on an open one."""
+    from yiyang.directory import referrals
+
+    rows = []
+    for r in access.provider_referrals(request.user).order_by("-created_at")[:200]:
+        contact = None
+        if r.status in (referrals.S.SENT, referrals.S.ACCEPTED):
+            contact = referrals.provider_view_elder(actor=request.user, referral=r,
+                                                    remote_addr=request.META.get("REMOTE_ADDR", ""))
+        rows.append((r, contact))
+    return render(request, "directory/provider_referrals.html", {"rows": rows})

@@ -255,3 +255,110 @@ def test_coverage_gaps_on_a_crafted_district(world, db):
     assert ws.cell(row=2, column=1).value == "街道" and ws.max_row >= 4
     c.force_login(world["worker"])
     assert c.get(reverse("directory:coverage")).status_code == 403
+
+
+def test_a_referral_goes_round_the_loop_with_consent_and_only_its_provider_sees_it(world, db):
+    from yiyang.core.models import AccessLog, Event
+    from yiyang.directory.models import Organization, OrganizationStaff, Referral
+    from yiyang.elders.models import Consent
+
+    elder = world["elder"]
+    service = Service.objects.get(name="近处饭堂")
+    worker = Client()
+    worker.force_login(world["worker"])
+    url = reverse("directory:refer", args=[elder.pk, service.pk]) + "?need=meals"
+    Consent.objects.filter(elder_id=elder.pk, purpose=Consent.Purpose.SHARE_WITH_PROVIDER).delete()
+    assert "老人同意向服务机构提供信息" in worker.get(url).content.decode()
+    # No consent given: refused, nothing sent.
+    resp = worker.post(url, {"need": "meals", "note": "每天午餐"})
+    assert resp.status_code == 400 and "转介前须取得老人" in resp.content.decode()
+    assert not Referral.objects.filter(elder_id=elder.pk).exists()
+    resp = worker.post(url, {"need": "meals", "note": "每天午餐", "granted_by": "王秀英", "method": "signed_paper"})
+    assert resp.status_code == 302
+    r = Referral.objects.get(elder_id=elder.pk)
+    assert r.status == "sent" and r.consent.purpose == Consent.Purpose.SHARE_WITH_PROVIDER
+    assert "近处饭堂" in worker.get(reverse("elders:detail", args=[elder.pk])).content.decode()
+
+    # The canteen's staff see it with the phone and address (logged); another provider does not.
+    staff = factories.make_user("canteen_ref", "provider_staff", factories.COMMUNITY_A)
+    OrganizationStaff.objects.create(organization=Organization.objects.get(pk=service.organization_id), user=staff)
+    stranger = factories.make_user("other_ref", "provider_staff", factories.COMMUNITY_A)
+    provider = Client()
+    provider.force_login(staff)
+    before = AccessLog.objects.filter(elder_id=elder.pk).count()
+    page = provider.get(reverse("directory:provider_referrals")).content.decode()
+    assert "王秀英" in page and "每天午餐" in page and elder.phone in page
+    assert AccessLog.objects.filter(elder_id=elder.pk).count() == before + 1
+    other = Client()
+    other.force_login(stranger)
+    assert "王秀英" not in other.get(reverse("directory:provider_referrals")).content.decode()
+    assert other.post(reverse("directory:referral_step", args=[r.pk, "accept"])).status_code == 404
+    # A worker cannot answer for the provider; the provider cannot check for the worker.
+    assert worker.post(reverse("directory:referral_step", args=[r.pk, "accept"])).status_code == 403
+    assert provider.post(reverse("directory:referral_step", args=[r.pk, "check"]), {"note": "x"}).status_code == 403
+
+    provider.post(reverse("directory:referral_step", args=[r.pk, "accept"]))
+    provider.post(reverse("directory:referral_step", args=[r.pk, "deliver"]), {"note": "已开始送餐"})
+    assert Referral.objects.get(pk=r.pk).status == "delivered"
+    worker.post(reverse("directory:referral_step", args=[r.pk, "check"]), {"note": "老人说午餐已送到，满意"})
+    r.refresh_from_db()
+    assert r.status == "checked" and r.check_note == "老人说午餐已送到，满意"
+    types = list(Event.objects.filter(elder_id=elder.pk, type__startswith="referral.").order_by("occurred_at")
+                 .values_list("type", flat=True))
+    assert types == ["referral.sent", "referral.answered", "referral.delivered", "referral.checked"]
+
+
+def test_referral_steps_out_of_order_are_refused(world, db):
+    from yiyang.core.exceptions import ApplicationError, FieldErrors
+    from yiyang.directory import referrals
+
+    elder = factories.make_elder(world["worker"], name="周顺序", id_number=factories.make_id_number(_born(80)))
+    r = referrals.referral_send(actor=world["worker"], elder=elder, service=Service.objects.get(name="远处饭堂"),
+                                consent={"granted_by": "周顺序", "method": "verbal_witnessed"})
+    with pytest.raises(ApplicationError):
+        referrals.referral_deliver(actor=None, referral=r)  # not accepted yet
+    with pytest.raises(ApplicationError):
+        referrals.referral_send(actor=world["worker"], elder=elder, service=Service.objects.get(name="远处饭堂"))
+    with pytest.raises(FieldErrors):
+        referrals.referral_answer(actor=None, referral=r, accept=False)  # a refusal says why
+    referrals.referral_answer(actor=None, referral=r, accept=False, note="暂无送餐名额")
+    with pytest.raises(ApplicationError):
+        referrals.referral_cancel(actor=None, referral=r, note="x")  # declined is final
+    # Overdue: sent and unanswered past the respond-by date, on the worker's home.
+    r2 = referrals.referral_send(actor=world["worker"], elder=elder, service=Service.objects.get(name="近处饭堂"))
+    type(r2).objects.filter(pk=r2.pk).update(respond_by=timezone.localdate() - dt.timedelta(days=1))
+    c = Client()
+    c.force_login(world["worker"])
+    home = c.get("/").content.decode()
+    assert "转介未办结" in home and "周顺序" in home
+
+
+def test_referrals_through_the_api(world, db):
+    from yiyang.directory.models import Organization, OrganizationStaff
+
+    def token(username):
+        return {"HTTP_AUTHORIZATION": "Bearer " + Client().post(
+            "/api/v1/auth/token", {"username": username, "password": factories.PASSWORD},
+            content_type="application/json").json()["token"]}
+
+    elder = factories.make_elder(world["worker"], name="吴接口", id_number=factories.make_id_number(_born(78)))
+    service = Service.objects.get(name="满员饭堂")
+    c = Client()
+    w = token("worker_match")
+    body = {"elder_id": str(elder.pk), "service_id": str(service.pk), "need": "meals"}
+    resp = c.post("/api/v1/referrals", body, content_type="application/json", **w)
+    assert resp.status_code == 400 and "consent" in str(resp.json())
+    resp = c.post("/api/v1/referrals", body | {"consent": {"granted_by": "吴接口", "method": "in_app"}},
+                  content_type="application/json", **w)
+    assert resp.status_code == 201 and resp.json()["status"] == "sent"
+    rid = resp.json()["id"]
+    staff = factories.make_user("api_canteen", "provider_staff", factories.COMMUNITY_A)
+    OrganizationStaff.objects.create(organization=Organization.objects.get(pk=service.organization_id), user=staff)
+    p = token("api_canteen")
+    assert [x["id"] for x in c.get("/api/v1/referrals", **p).json()] == [rid]
+    resp = c.post(f"/api/v1/referrals/{rid}/decline", {"note": ""}, content_type="application/json", **p)
+    assert resp.status_code == 400
+    resp = c.post(f"/api/v1/referrals/{rid}/accept", {}, content_type="application/json", **p)
+    assert resp.json()["status"] == "accepted"
+    assert c.post(f"/api/v1/referrals/{rid}/accept", {}, content_type="application/json", **w).status_code == 403
+    assert rid in [x["id"] for x in c.get("/api/v1/referrals", **w).json()]
