@@ -18,8 +18,12 @@ cleanup() {
 }
 trap cleanup EXIT
 "${run[@]}" "$pg_bin/initdb" -D "$dir/data" -U yiyang --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+# Tests need no durability; YIYANG_PG_DURABLE=1 keeps PostgreSQL's defaults (fsync on), for
+# benchmarks whose figures are commits per second (benchmarks/timebank.py).
+fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${YIYANG_PG_DURABLE:-0}" = 1 ] && fast=""
 "${run[@]}" "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+  -o "-h 127.0.0.1 -p $port -k $dir $fast" start >/dev/null
 export DATABASE_URL="postgres://yiyang@127.0.0.1:$port/yiyang"
 "${run[@]}" "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U yiyang yiyang
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"

@@ -286,6 +286,16 @@ def redemption_create(request: HttpRequest, payload: RedemptionIn):
     return Status(201, redemption_read(red))
 
 
+@router.post("/transactions/{transaction_id}/correct", response={201: TransactionRead},
+             summary="冲正一笔记账（反向记账，注明原因；原记录保留）")
+def transaction_correct(request: HttpRequest, transaction_id: uuid.UUID, payload: ReasonIn):
+    booking = LedgerTransaction.objects.filter(pk=transaction_id).first()
+    if booking is None or not in_jurisdiction(request.user, booking.region_code):
+        raise NotFoundError()
+    return Status(201, txn_read(services.booking_correct(actor=request.user, booking=booking,
+                                                         reason=payload.reason)))
+
+
 def redemption_read(red: Redemption) -> RedemptionRead:
     return RedemptionRead(id=red.pk, item=red.item.name, member_id=red.member_id, exchanged=red.exchanged,
                           category=red.booking.category, price_text=credits_text(red.item.price),

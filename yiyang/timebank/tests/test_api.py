@@ -107,3 +107,21 @@ def test_members_transfers_donations_and_redemptions(world, as_):
     assert young.status_code == 400 and young.json()["code"] == "too_young"
     stranger = vol("post", "/transfers", {"to_member_id": mid, "amount": 1})
     assert stranger.status_code == 400 and stranger.json()["code"] == "not_verified_relative"
+
+
+def test_a_booking_is_corrected_through_the_api_by_a_compensating_one(world, as_):
+    from yiyang.timebank import ledger
+    from yiyang.timebank.models import Category
+
+    point = ledger.point_account(world["point"])
+    acc = ledger.member_account(world["daughter"])
+    txn = ledger.ledger_book(category=Category.GRANT, legs=[(point, -30), (acc, 30)],
+                             region_code=factories.COMMUNITY_A)
+    assert as_("vol")("post", f"/transactions/{txn.pk}/correct", {"reason": "误拨"}).status_code == 403
+    no_reason = as_("lead")("post", f"/transactions/{txn.pk}/correct", {"reason": ""})
+    assert no_reason.status_code == 400 and no_reason.json()["code"] == "reason_required"
+    fixed = as_("lead")("post", f"/transactions/{txn.pk}/correct", {"reason": "误拨，冲正"})
+    assert fixed.status_code == 201 and fixed.json()["category"] == "correction"
+    again = as_("lead")("post", f"/transactions/{txn.pk}/correct", {"reason": "再次"})
+    assert again.status_code == 409 and again.json()["code"] == "already_corrected"
+    assert ledger.balance_of(acc) == ledger.member_account(world["daughter"]).balance
