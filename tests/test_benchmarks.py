@@ -144,3 +144,20 @@ def test_alarm_benchmark_runs_a_small_load_end_to_end(tmp_path):
     assert figures["alarms_sent"] == figures["alarms_stored"] == figures["alarms_notified"] == 6
     assert figures["duplicate_notifications"] == 0 and figures["statuses"].get("201") == 6
     assert figures["press_to_notified"]["p99_ms"] > 0 and figures["healthz"]["n"] == 6
+
+
+def test_timebank_benchmark_runs_and_the_ledger_holds_after(tmp_path):
+    """benchmarks/timebank.py at a tiny size on SQLite: concurrent clients book transfers, the
+    one-commit-per-row ceiling is measured in the same run, and the ledger verifies after."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "YIYANG_VAR_DIR")}
+    out = tmp_path / "timebank.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/timebank.py"), "--clients", "2", "--seconds", "1",
+         "--accounts", "20", "--json", str(out)],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["database"].startswith("sqlite") and figures["invariants_ok"]
+    assert figures["transfers"] > 0 and figures["ceiling_rows_per_s"] > 0
+    assert figures["verify"]["problems"] == 0 and figures["verify"]["transactions"] == figures["transfers"] + 1
