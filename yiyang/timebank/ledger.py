@@ -340,8 +340,8 @@ def ledger_verify(*, chunk: int = 5000) -> VerifyReport:
         if txn_legs.get(pk, 0) < 2:
             report.problems.append(Problem(None, None, str(pk), "记账的分录少于两条"))
         elif txn_sums[pk] != 0:
-            first = Entry.objects.filter(transaction_id=pk).order_by("id").values_list("id", flat=True).first()
-            report.problems.append(Problem(first, None, str(pk), f"记账借贷不平：合计 {credits_text(txn_sums[pk])}"))
+            # Named by the transaction: the entry that was changed is named by its own hash.
+            report.problems.append(Problem(None, None, str(pk), f"记账借贷不平：合计 {credits_text(txn_sums[pk])}"))
         if txn.category == Category.CORRECTION and (txn.corrects_id is None or not txn.reason):
             report.problems.append(Problem(None, None, str(pk), "冲正记账缺少被冲正的记账或原因"))
     for apk, acc in accounts.items():
