@@ -47,7 +47,9 @@ ERRANDS = [
 
 
 def _at(day: dt.date, hour: int, minute: int) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+    """That time of that day — never later than now (a demo built at 5 a.m. must not record a
+    consent "given" at 9:30 today: the service refuses a time in the future)."""
+    return min(timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute))), timezone.now())
 
 
 def demo_build(ctx: DemoContext) -> str:

@@ -45,4 +45,4 @@ class DirectoryConfig(AppConfig):
                                items=home.todo_stale))
         register_elder_section(PageSection("recommendations", "directory/_elder_section.html", order=35,
                                            context=sections.elder_recommendations))
-        register_demo(DemoBuilder("directory", demo.demo_build, after=("regions", "stations")))
+        register_demo(DemoBuilder("directory", demo.demo_build, after=("regions", "stations", "elders", "surveys")))

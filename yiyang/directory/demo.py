@@ -146,5 +146,48 @@ def demo_build(ctx: DemoContext) -> str:
             "full_name": f"{first.organization.name}信息员", "role": Role.PROVIDER_STAFF,
             "region_id": first.organization.region_id, "password": make_password(PASSWORD)})
         OrganizationStaff.objects.get_or_create(organization=first.organization, user=provider)
+    lists, refs = _demo_lists_and_referrals(communities[0])
     return (f"服务资源：{result.created} 项（养老机构 21、日间照料 40、长者饭堂 35、居家服务 15、顾问点），"
-            f"机构账号 {PROVIDER_USERNAME}")
+            f"机构账号 {PROVIDER_USERNAME}；服务清单 {lists} 份，转介 {refs} 条（各种状态）")
+
+
+def _demo_lists_and_referrals(community: Region) -> tuple[int, int]:
+    """For elders of the first community with needs: service lists, and referrals in every
+    state — written through the services, as a worker and a provider would."""
+    from yiyang.directory import referrals, servicelists
+    from yiyang.elders.models import Elder
+    from yiyang.surveys.models import SurveyResponse
+
+    worker = User.objects.filter(username=f"worker_{community.code}").first()
+    if worker is None:
+        return 0, 0
+    ids = SurveyResponse.objects.filter(region_code=community.code).values_list("elder_id", flat=True).distinct()
+    elders = list(Elder.objects.filter(pk__in=list(ids), active=True).order_by("name")[:8])
+    lists = refs = 0
+    for elder in elders[:3]:
+        draft = servicelists.service_list_draft(actor=worker, elder=elder)
+        servicelists.service_list_save(actor=worker, elder=elder, content=draft, note="已向老人和家属讲解")
+        lists += 1
+    steps = ["sent", "accepted", "declined", "delivered", "checked", "cancelled"]
+    for elder, step in zip(elders, steps, strict=False):
+        services = [s for s in servicelists.service_list_draft(actor=worker, elder=elder)["services"]]
+        if not services:
+            continue
+        service = Service.objects.get(pk=services[0]["service_id"])
+        r = referrals.referral_send(actor=worker, elder=elder, service=service, need=services[0]["need"],
+                                    note="老人行动不便，请电话联系家属",
+                                    consent=None if elder.consents.filter(purpose="share_with_provider",
+                                                                          withdrawn_at__isnull=True).exists()
+                                    else {"granted_by": elder.name, "method": "signed_paper", "evidence": "转介同意书"})
+        if step in ("accepted", "delivered", "checked"):
+            referrals.referral_answer(actor=None, referral=r, accept=True)
+        if step == "declined":
+            referrals.referral_answer(actor=None, referral=r, accept=False, note="暂无空余名额，下月再联系")
+        if step in ("delivered", "checked"):
+            referrals.referral_deliver(actor=None, referral=r, note="已开始服务")
+        if step == "checked":
+            referrals.referral_check(actor=worker, referral=r, note="老人说服务已到位，满意")
+        if step == "cancelled":
+            referrals.referral_cancel(actor=worker, referral=r, note="家属已自行安排")
+        refs += 1
+    return lists, refs
