@@ -156,13 +156,14 @@ def _demo_lists_and_referrals(community: Region) -> tuple[int, int]:
     state — written through the services, as a worker and a provider would."""
     from yiyang.directory import referrals, servicelists
     from yiyang.elders.models import Elder
-    from yiyang.surveys.models import SurveyResponse
+    from yiyang.surveys.selectors import elders_current_needs
 
     worker = User.objects.filter(username=f"worker_{community.code}").first()
     if worker is None:
         return 0, 0
-    ids = SurveyResponse.objects.filter(region_code=community.code).values_list("elder_id", flat=True).distinct()
-    elders = list(Elder.objects.filter(pk__in=list(ids), active=True).order_by("name")[:8])
+    ids = list(Elder.objects.filter(region=community, active=True).order_by("name").values_list("pk", flat=True))
+    with_needs = elders_current_needs(ids)
+    elders = list(Elder.objects.filter(pk__in=[i for i in ids if with_needs.get(i)]).order_by("name")[:8])
     lists = refs = 0
     for elder in elders[:3]:
         draft = servicelists.service_list_draft(actor=worker, elder=elder)
