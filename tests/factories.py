@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 
@@ -110,3 +111,32 @@ def run_worker():
     from yiyang.core.tasks import run_batch
 
     return run_batch()
+
+
+@contextlib.contextmanager
+def module_world(django_db_blocker, build):
+    """Rows a whole test module shares, written once by ``build()`` in an outer transaction and
+    rolled back after the module (the CI budget: worlds per module, not per test)::
+
+        @pytest.fixture(scope="module")
+        def world(django_db_setup, django_db_blocker):
+            with factories.module_world(django_db_blocker, _build) as w:
+                yield w
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            world = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield world
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -45,40 +44,34 @@ def hsds(name: str, *, lat: float, lon: float, kind: str = "canteen", needs=("me
     }
 
 
+def _build():
+    """The tree, an administrator, two providers and a small directory, once for the module."""
+    factories.load_tree()
+    objs = [
+        hsds("梅林长者饭堂", lat=HOME[0] + 0.002, lon=HOME[1]),           # ≈ 220 m
+        hsds("景田长者饭堂", lat=HOME[0] + 0.010, lon=HOME[1]),           # ≈ 1.1 km
+        hsds("香蜜湖长者饭堂", lat=HOME[0] + 0.030, lon=HOME[1]),         # ≈ 3.3 km
+        hsds("已撤销饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="defunct"),
+        hsds("停办饭堂", lat=HOME[0] + 0.001, lon=HOME[1] + 0.001, status="inactive"),
+        hsds("梅林日间照料中心", lat=HOME[0] - 0.003, lon=HOME[1], kind="day_care",
+             needs=("daily_care", "companionship"), org="梅林社区养老服务中心"),
+    ]
+    result = directory_import(objs, source="test")
+    assert result.committed, result.errors
+    admin = factories.make_user("street_dir", "street_admin", "440304006000")
+    provider = factories.make_user("provider_a", "provider_staff", factories.COMMUNITY_A)
+    other = factories.make_user("provider_b", "provider_staff", factories.COMMUNITY_A)
+    canteens = Organization.objects.get(name="福田区长者饭堂运营中心")
+    day_care = Organization.objects.get(name="梅林社区养老服务中心")
+    OrganizationStaff.objects.create(organization=canteens, user=provider)
+    OrganizationStaff.objects.create(organization=day_care, user=other)
+    return {"objs": objs, "admin": admin, "provider": provider, "other": other}
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """The tree, an administrator, two providers and a small directory, once for the module."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            factories.load_tree()
-            objs = [
-                hsds("梅林长者饭堂", lat=HOME[0] + 0.002, lon=HOME[1]),           # ≈ 220 m
-                hsds("景田长者饭堂", lat=HOME[0] + 0.010, lon=HOME[1]),           # ≈ 1.1 km
-                hsds("香蜜湖长者饭堂", lat=HOME[0] + 0.030, lon=HOME[1]),         # ≈ 3.3 km
-                hsds("已撤销饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="defunct"),
-                hsds("停办饭堂", lat=HOME[0] + 0.001, lon=HOME[1] + 0.001, status="inactive"),
-                hsds("梅林日间照料中心", lat=HOME[0] - 0.003, lon=HOME[1], kind="day_care",
-                     needs=("daily_care", "companionship"), org="梅林社区养老服务中心"),
-            ]
-            result = directory_import(objs, source="test")
-            assert result.committed, result.errors
-            admin = factories.make_user("street_dir", "street_admin", "440304006000")
-            provider = factories.make_user("provider_a", "provider_staff", factories.COMMUNITY_A)
-            other = factories.make_user("provider_b", "provider_staff", factories.COMMUNITY_A)
-            canteens = Organization.objects.get(name="福田区长者饭堂运营中心")
-            day_care = Organization.objects.get(name="梅林社区养老服务中心")
-            OrganizationStaff.objects.create(organization=canteens, user=provider)
-            OrganizationStaff.objects.create(organization=day_care, user=other)
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield {"objs": objs, "admin": admin, "provider": provider, "other": other}
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with factories.module_world(django_db_blocker, _build) as w:
+        yield w
 
 
 def _service(name: str) -> Service:

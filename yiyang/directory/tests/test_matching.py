@@ -10,7 +10,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -32,36 +31,30 @@ def _born(years: int) -> dt.date:
     return today.replace(year=today.year - years) - dt.timedelta(days=30)
 
 
+def _build():
+    factories.load_tree()
+    worker = factories.make_user("worker_match", "commissioner", factories.COMMUNITY_A)
+    near_rich = hsds("近处饭堂", lat=HOME[0] + 0.003, lon=HOME[1])                 # ≈ 330 m, 12 free
+    far = hsds("远处饭堂", lat=HOME[0] + 0.012, lon=HOME[1])                       # ≈ 1.3 km: 29 min walk
+    too_far = hsds("太远饭堂", lat=HOME[0] + 0.040, lon=HOME[1])                   # ≈ 4.5 km: beyond reach
+    full = hsds("满员饭堂", lat=HOME[0] + 0.0031, lon=HOME[1])
+    full["capacities"] = [{"unit": "餐位", "available": 0, "maximum": 80}]
+    closed = hsds("暂停饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="temporarily closed")
+    defunct = hsds("撤销饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="defunct")
+    young_only = hsds("青年食堂", lat=HOME[0] + 0.001, lon=HOME[1] + 0.001)
+    young_only["minimum_age"] = 100
+    result = directory_import([near_rich, far, too_far, full, closed, defunct, young_only], source="test")
+    assert result.committed, result.errors
+    elder = factories.make_elder(worker, name="王秀英", id_number=factories.make_id_number(_born(82)))
+    Elder.objects.filter(pk=elder.pk).update(home_cell=geo.cell_of(*HOME))
+    elder.refresh_from_db()
+    return {"worker": worker, "elder": elder}
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            factories.load_tree()
-            worker = factories.make_user("worker_match", "commissioner", factories.COMMUNITY_A)
-            near_rich = hsds("近处饭堂", lat=HOME[0] + 0.003, lon=HOME[1])                 # ≈ 330 m, 12 free
-            far = hsds("远处饭堂", lat=HOME[0] + 0.012, lon=HOME[1])                       # ≈ 1.3 km: 29 min walk
-            too_far = hsds("太远饭堂", lat=HOME[0] + 0.040, lon=HOME[1])                   # ≈ 4.5 km: beyond reach
-            full = hsds("满员饭堂", lat=HOME[0] + 0.0031, lon=HOME[1])
-            full["capacities"] = [{"unit": "餐位", "available": 0, "maximum": 80}]
-            closed = hsds("暂停饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="temporarily closed")
-            defunct = hsds("撤销饭堂", lat=HOME[0] + 0.001, lon=HOME[1], status="defunct")
-            young_only = hsds("青年食堂", lat=HOME[0] + 0.001, lon=HOME[1] + 0.001)
-            young_only["minimum_age"] = 100
-            result = directory_import([near_rich, far, too_far, full, closed, defunct, young_only], source="test")
-            assert result.committed, result.errors
-            elder = factories.make_elder(worker, name="王秀英", id_number=factories.make_id_number(_born(82)))
-            Elder.objects.filter(pk=elder.pk).update(home_cell=geo.cell_of(*HOME))
-            elder.refresh_from_db()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield {"worker": worker, "elder": elder}
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with factories.module_world(django_db_blocker, _build) as w:
+        yield w
 
 
 def _names(recs):

@@ -9,7 +9,6 @@ import datetime as dt
 import io
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -26,24 +25,18 @@ from yiyang.regions.models import Region
 SUBSIDY = "elderly_service_subsidy"  # 经济困难老年人养老服务补贴: {"economic": {"in": HARDSHIP}}
 
 
+def _build():
+    """The tree and a worker of 梅京, once for the module (rolled back after it)."""
+    factories.load_tree()
+    worker = factories.make_user("worker_econ", "commissioner", factories.COMMUNITY_A)
+    district = factories.make_user("district_econ", "district_admin", "440304000000")
+    return {"worker": worker, "district": district}
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """The tree and a worker of 梅京, once for the module (rolled back after it)."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            factories.load_tree()
-            worker = factories.make_user("worker_econ", "commissioner", factories.COMMUNITY_A)
-            district = factories.make_user("district_econ", "district_admin", "440304000000")
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield {"worker": worker, "district": district}
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    with factories.module_world(django_db_blocker, _build) as w:
+        yield w
 
 
 @pytest.fixture
