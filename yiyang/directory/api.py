@@ -197,14 +197,14 @@ def elder_recommendations(request: HttpRequest, elder_id: uuid.UUID,
         raise ApplicationError(f"不认识的需求标签：{need}", code="unknown_need")
     level = current_level(elder)
     items: list[RecommendationRead] = []
-    position = matching.elder_position(elder)
+    position, lists = matching.recommend_many(elder, needs, level=level, limit=limit)
+    matching.log_many(elder=elder, actor=request.user, position=position, lists=lists, context="api")
     for code in needs:
-        position, recs = matching.recommend(elder, code, level=level, limit=limit)
-        matching.log(elder=elder, actor=request.user, need=code, position=position, items=recs, context="api")
         items += [RecommendationRead(
             service_id=r.service.pk, service=r.service.name, organization=r.service.organization.name,
             kind=r.service.kind, need=code, distance_m=None if r.distance_m is None else round(r.distance_m),
-            walk_minutes=r.walk_min, score=r.score, explanation=r.explanation, factors=r.factors) for r in recs]
+            walk_minutes=r.walk_min, score=r.score, explanation=r.explanation, factors=r.factors)
+            for r in lists.get(code, [])]
     items.sort(key=lambda i: -i.score)
     return Recommendations(position=position.source, position_note=position.note, items=items)
 

@@ -1,6 +1,6 @@
 """Matching (智能推荐、精准匹配, seed 001 — and 客观、公正: 不得因人情、利益关系进行选择性的推介).
 
-For one elder and one need: the visible, active services tagged with that need that the elder
+For one elder and her needs: the visible, active services tagged with each need that the elder
 may use (age, ability level) and can reach, ranked by published factors only:
 
     distance   walking minutes from the home (straight line × detour ÷ walking speed):
@@ -9,39 +9,82 @@ may use (age, ability level) and can reach, ranked by published factors only:
     capacity   free places now (1), none free (0.2), not reported (0.6)
     quality    star rating ÷ 5; unrated 0.6
     level_fit  the service takes the elder's ability level (1); level not assessed yet (0.7)
+    cost       what the elder would pay, against her entitlements and means: free (1); paid by
+               a benefit she is entitled to (0.9; 可能符合 0.75); for an elder in economic
+               difficulty 兜底/普惠 (0.9 / 0.8) and a market price (0.4); no price given (0.6);
+               otherwise a price (0.7, 普惠 0.8)
     freshness  data confirmed within the stale limit (1), older (0.5)
 
 score = Σ weight × factor ÷ Σ weight; ties by distance, then by the service's id — nothing a
 provider can pay for or set exists in the formula (no "featured", no manual order). The weights
-are settings (``YIYANG_MATCH_WEIGHTS``) shown on the public page /resources/fairness/. Every
-list shown is logged with its candidates and their factors (``RecommendationLog``).
+and which benefit pays for which kind of service are settings (``YIYANG_MATCH_WEIGHTS``,
+``COST_BENEFITS`` below) shown on the public page /resources/fairness/. Every list shown is
+logged with its candidates and their factors (``RecommendationLog``).
+
+The hot path reads plain rows, not model instances: one query for the services at the places
+within reach that carry any of the needs, one for those that serve the elder's area, one each
+for their free places and prices; everything is scored as tuples and only the few shown are
+loaded as ``Service`` objects. A batch (service lists for a district) passes a ``Cache`` so
+elders of one home cell share the places' rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from yiyang.core import geo
 from yiyang.core.access import prefix_q
 from yiyang.directory import selectors
-from yiyang.directory.models import RecommendationLog, Service, ServiceArea
+from yiyang.directory.models import (
+    CostOption,
+    RecommendationLog,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    ServiceCapacity,
+    ServiceNeed,
+)
 from yiyang.regions.models import Region
 
-DEFAULT_WEIGHTS = {"distance": 0.4, "capacity": 0.2, "quality": 0.15, "level_fit": 0.15, "freshness": 0.1}
+DEFAULT_WEIGHTS = {"distance": 0.35, "capacity": 0.2, "quality": 0.15, "level_fit": 0.1, "cost": 0.1,
+                   "freshness": 0.1}
 FACTOR_NAMES = {"distance": "距离", "capacity": "空余床位/餐位", "quality": "服务质量（星级）",
-                "level_fit": "适合能力等级", "freshness": "信息更新"}
+                "level_fit": "适合能力等级", "cost": "费用（对照老人的补贴和经济状况）", "freshness": "信息更新"}
 HOME_REACH_M = 5_000  # a service that comes to the door is considered up to this far away
 COMES_TO_HOME = (Service.Kind.HOME_CARE, Service.Kind.HOME_VISIT, Service.Kind.VOLUNTEER_TEAM)
+# Which benefit (entitlements' codes) helps pay for which kind of service: the cost factor's one
+# link to the elder's entitlements; published on /resources/fairness/.
+DEFAULT_COST_BENEFITS = {
+    "meal_subsidy": ["canteen"],
+    "elderly_service_subsidy": ["home_care", "home_visit", "day_care"],
+    "disability_care_subsidy": ["home_care", "home_visit", "day_care", "institution"],
+    "ltc_insurance": ["home_care", "home_visit", "institution"],
+    "extreme_poverty_support": ["institution"],
+}
 
 
 def weights() -> dict[str, float]:
     return dict(settings.YIYANG.get("MATCH_WEIGHTS") or DEFAULT_WEIGHTS)
+
+
+def cost_benefits() -> dict[str, list[str]]:
+    return dict(settings.YIYANG.get("MATCH_COST_BENEFITS") or DEFAULT_COST_BENEFITS)
+
+
+def benefit_names() -> list[tuple[str, str]]:
+    """(code, name) of the benefits the cost factor knows, for the public page."""
+    names = {"meal_subsidy": "长者助餐补贴", "elderly_service_subsidy": "经济困难老年人养老服务补贴",
+             "disability_care_subsidy": "经济困难失能老年人护理补贴", "ltc_insurance": "长期护理保险",
+             "extreme_poverty_support": "特困人员供养"}
+    return [(code, names.get(code, code)) for code in cost_benefits()]
 
 
 def walk_settings() -> tuple[float, float, float]:
@@ -71,6 +114,44 @@ def elder_position(elder: Any) -> Position:
 
 
 @dataclass
+class Means:
+    """What the cost factor knows of the elder: whether she is in economic difficulty (None:
+    未知) and the benefits she is entitled to (True) or may be (False), by code and name."""
+    difficulty: bool | None = None
+    benefits: dict[str, tuple[str, bool]] = field(default_factory=dict)
+
+
+def elder_means(elder: Any) -> Means:
+    from yiyang.elders.models import ECONOMIC_NONE, ECONOMIC_UNKNOWN, economic_status_of
+    from yiyang.elders.registry import elder_benefits_plain
+
+    codes = list(elder.categories.values_list("code", flat=True))
+    status = economic_status_of(elder.not_in_difficulty, codes)
+    difficulty = None if status == ECONOMIC_UNKNOWN else status != ECONOMIC_NONE
+    return Means(difficulty, {b["code"]: (b["name"], bool(b["entitled"])) for b in elder_benefits_plain(elder)
+                             if b.get("code")})
+
+
+@dataclass
+class Candidate:
+    """One service as matching sees it: plain values, no model instance."""
+    id: Any
+    kind: str
+    needs: set[str]
+    distance_m: float | None
+    covers: bool
+    minimum_age: int | None
+    min_level: int | None
+    max_level: int | None
+    star_rating: int | None
+    confirmed_at: dt.datetime | None
+    ownership: str
+    fees_description: str
+    caps: list[tuple[str, int]] = field(default_factory=list)
+    prices: list[Decimal | None] = field(default_factory=list)
+
+
+@dataclass
 class Recommendation:
     service: Service
     need: str
@@ -81,106 +162,235 @@ class Recommendation:
     factors: list[dict[str, Any]] = field(default_factory=list)
 
 
+class Cache(dict):  # type: ignore[type-arg]
+    """Candidates by (point, needs, region): a batch's elders of one cell share them."""
+
+
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def recommend(elder: Any, need: str, *, level: int | None, limit: int = 5,
-              now: dt.datetime | None = None) -> tuple[Position, list[Recommendation]]:
-    """Ranked recommendations for one need of one elder (pure reading; ``log`` records them)."""
-    now = now or timezone.now()
-    pos = elder_position(elder)
-    age = _age(elder.birth_date, timezone.localdate())
-    w = weights()
+_COLUMNS = ("service_id", "service__kind", "service__minimum_age", "service__min_level", "service__max_level",
+            "service__star_rating", "service__confirmed_at", "service__ownership", "service__fees_description")
+
+
+def _candidates(pos: Position, needs: tuple[str, ...], region_id: str) -> dict[Any, Candidate]:
+    """Every active service with one of ``needs`` that is within reach of ``pos`` or serves the
+    elder's area, with its free places and prices — four queries, plain rows."""
     speed, detour, circle = walk_settings()
     reach_m = 3 * circle * speed / detour  # beyond three circles a place is not recommended
-    qs = Service.objects.filter(status=Service.Status.ACTIVE, needs__need=need).filter(
-        Q(minimum_age__isnull=True) | Q(minimum_age__lte=age))
-    if level is not None:
-        qs = qs.filter(Q(min_level__isnull=True) | Q(min_level__lte=level)).filter(
-            Q(max_level__isnull=True) | Q(max_level__gte=level))
-    candidates: dict[Any, float | None] = {}
+    found: dict[Any, Candidate] = {}
+
+    def add(row: tuple[Any, ...], distance: float | None, covers: bool) -> None:
+        sid = row[0]
+        c = found.get(sid)
+        if c is None:
+            found[sid] = Candidate(sid, row[1], set(), distance, covers, *row[2:])
+        else:
+            if distance is not None and (c.distance_m is None or distance < c.distance_m):
+                c.distance_m = distance
+            c.covers = c.covers or covers
+
+    active = {"service__status": Service.Status.ACTIVE}
     if pos.point is not None:
-        # Places within reach (on the location index), then the services there that pass the
-        # filters — one query; a service at several places counts at its nearest.
-        by_location = {pk: d for d, pk in selectors.nearby_locations(*pos.point, max(reach_m, HOME_REACH_M))}
-        for sid, lid in qs.filter(at_locations__location_id__in=list(by_location)).values_list(
-                "pk", "at_locations__location_id"):
-            d = by_location[lid]
-            if candidates.get(sid) is None or d < candidates[sid]:  # type: ignore[operator]
-                candidates[sid] = d
+        lat, lon = pos.point
+        lat0, lat1, lon0, lon1 = selectors._box(lat, lon, max(reach_m, HOME_REACH_M))
+        rows = ServiceAtLocation.objects.filter(
+            location__latitude__range=(lat0, lat1), location__longitude__range=(lon0, lon1), **active,
+            service__needs__need__in=needs).values_list(*_COLUMNS, "location__latitude", "location__longitude")
+        for row in rows:
+            d = geo.distance_m((lat, lon), (row[-2], row[-1]))
+            if d <= reach_m or (row[1] in COMES_TO_HOME and d <= HOME_REACH_M):
+                add(row[:-2], d, False)
     else:
-        for sid in qs.filter(prefix_q(elder.region_id[:9], "region")).values_list("pk", flat=True)[:200]:
-            candidates[sid] = None
+        for row in ServiceAtLocation.objects.filter(prefix_q(region_id[:9], "service__region"), **active,
+                                                    service__needs__need__in=needs).values_list(*_COLUMNS)[:400]:
+            add(row, None, False)
     # Services that come to the door and cover the elder's area count wherever they sit.
-    covering = set(ServiceArea.objects.filter(
-        region_id__in=[elder.region_id, elder.region_id[:9] + "000", elder.region_id[:6] + "000000"]).values_list(
-        "service_id", flat=True))
-    for sid in qs.filter(pk__in=covering).values_list("pk", flat=True):
-        candidates.setdefault(sid, None)
-    services = {s.pk: s for s in selectors.with_details(qs.filter(pk__in=list(candidates)).distinct(), summary=True)}
-    out = []
-    for sid, s in services.items():
-        dist = candidates.get(sid)
-        comes = s.kind in COMES_TO_HOME
-        walk = None if dist is None else dist * detour / speed
-        if walk is not None and walk > 3 * circle and not (comes and (sid in covering or (dist or 0) <= HOME_REACH_M)):
+    areas = [region_id, region_id[:9] + "000", region_id[:6] + "000000"]
+    covering = ServiceArea.objects.filter(region_id__in=areas, **active, service__needs__need__in=needs)
+    for row in covering.values_list(*_COLUMNS):
+        add(row, found[row[0]].distance_m if row[0] in found else None, True)
+    if found:
+        ids = list(found)
+        for sid, need in ServiceNeed.objects.filter(service_id__in=ids, need__in=needs).values_list("service_id", "need"):
+            found[sid].needs.add(need)
+        for sid, unit, available in ServiceCapacity.objects.filter(service_id__in=ids).values_list(
+                "service_id", "unit", "available").order_by("id"):
+            found[sid].caps.append((unit, available))
+        for sid, amount in CostOption.objects.filter(service_id__in=ids).values_list("service_id", "amount"):
+            found[sid].prices.append(amount)
+    return found
+
+
+def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, level: int | None,
+         means: Means | None, limit: int, now: dt.datetime | None = None,
+         cache: Cache | None = None) -> dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]]:
+    """For each need, the ``limit`` best candidates with their score and factors."""
+    now = now or timezone.now()
+    needs = tuple(sorted(set(needs)))
+    if not needs:
+        return {}
+    key = (position.point, needs, region_id)
+    if cache is not None and key in cache:
+        found = cache[key]
+    else:
+        found = _candidates(position, needs, region_id)
+        if cache is not None:
+            cache[key] = found
+    w = weights()
+    speed, detour, circle = walk_settings()
+    means = means or Means()
+    payers = _payers(means)
+    stale_before = now - dt.timedelta(days=selectors.stale_days())
+    out: dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]] = {n: [] for n in needs}
+    for c in found.values():
+        if c.minimum_age is not None and age < c.minimum_age:
             continue
-        factors = _factors(s, dist, walk, comes, sid in covering, level, circle, w, now)
-        total = sum(w[f["code"]] for f in factors)
-        score = round(sum(w[f["code"]] * f["score"] for f in factors) / total, 3) if total else 0.0
-        out.append(Recommendation(s, need, dist, None if walk is None else round(walk, 1), score,
-                                  "；".join(f["text"] for f in factors), factors))
-    out.sort(key=lambda r: (-r.score, r.distance_m if r.distance_m is not None else float("inf"), str(r.service.pk)))
-    return pos, out[:limit]
+        if level is not None and ((c.min_level is not None and level < c.min_level)
+                                  or (c.max_level is not None and level > c.max_level)):
+            continue
+        factors = _factors(c, level, circle, detour / speed, w, payers, means, stale_before)
+        total = sum(w.get(f["code"], 0) for f in factors)
+        score = round(sum(w.get(f["code"], 0) * f["score"] for f in factors) / total, 3) if total else 0.0
+        for n in c.needs:
+            out[n].append((c, score, factors))
+    for n, items in out.items():
+        items.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"), str(t[0].id)))
+        del items[limit:]
+    return out
 
 
-def _factors(s: Service, d: float | None, walk: float | None, comes: bool, covers: bool, level: int | None,
-             circle: float, w: dict[str, float], now: dt.datetime) -> list[dict[str, Any]]:
+def recommend_many(elder: Any, needs: Iterable[str], *, level: int | None, limit: int = 5,
+                   now: dt.datetime | None = None, means: Means | None = None,
+                   ) -> tuple[Position, dict[str, list[Recommendation]]]:
+    """Ranked recommendations for several needs of one elder (pure reading; ``log`` records
+    them); the services shown are loaded once, with their organisation and places."""
+    pos = elder_position(elder)
+    ranked = rank(position=pos, region_id=elder.region_id, needs=needs, age=_age(elder.birth_date, timezone.localdate()),
+                  level=level, means=means if means is not None else elder_means(elder), limit=limit, now=now)
+    shown = {c.id for items in ranked.values() for c, _s, _f in items}
+    services = {s.pk: s for s in Service.objects.filter(pk__in=shown).select_related("organization").prefetch_related(
+        Prefetch("at_locations", queryset=ServiceAtLocation.objects.select_related("location")))}
+    _speed, detour, circle = walk_settings()
+    result = {}
+    for need, items in ranked.items():
+        result[need] = [Recommendation(services[c.id], need, c.distance_m, _walk(c.distance_m, detour / _speed), score,
+                                       "；".join(f["text"] for f in factors), factors)
+                        for c, score, factors in items]
+    return pos, result
+
+
+def recommend(elder: Any, need: str, *, level: int | None, limit: int = 5, now: dt.datetime | None = None,
+              means: Means | None = None) -> tuple[Position, list[Recommendation]]:
+    """Ranked recommendations for one need of one elder."""
+    pos, result = recommend_many(elder, [need], level=level, limit=limit, now=now, means=means)
+    return pos, result.get(need, [])
+
+
+def _walk(d: float | None, min_per_m: float) -> float | None:
+    return None if d is None else round(d * min_per_m, 1)
+
+
+def _payers(means: Means) -> dict[str, tuple[str, bool]]:
+    """Service kind → (the benefit that helps pay for it, entitled?) — entitled before maybe."""
+    out: dict[str, tuple[str, bool]] = {}
+    for code, kinds in cost_benefits().items():
+        if code in means.benefits:
+            name, entitled = means.benefits[code]
+            for kind in kinds:
+                if kind not in out or (entitled and not out[kind][1]):
+                    out[kind] = (name, entitled)
+    return out
+
+
+def _factors(c: Candidate, level: int | None, circle: float, min_per_m: float, w: dict[str, float],
+             payers: dict[str, tuple[str, bool]], means: Means, stale_before: dt.datetime) -> list[dict[str, Any]]:
     f = []
 
     def add(code: str, score: float, value: Any, text: str) -> None:
         f.append({"code": code, "name": FACTOR_NAMES[code], "weight": w.get(code, 0), "value": value,
                   "score": round(score, 3), "text": text})
 
-    if comes and (covers or walk is None or walk > circle):
-        add("distance", 1.0 if covers else 0.6, None if d is None else round(d),
-            "上门服务，覆盖老人所在区域" if covers else "上门服务（机构距离较远，需确认能否上门）")
+    d = c.distance_m
+    walk = None if d is None else d * min_per_m
+    comes = c.kind in COMES_TO_HOME
+    if comes and (c.covers or walk is None or walk > circle):
+        add("distance", 1.0 if c.covers else 0.6, None if d is None else round(d),
+            "上门服务，覆盖老人所在区域" if c.covers else "上门服务（机构距离较远，需确认能否上门）")
     elif walk is None:
         add("distance", 0.5, None, "距离未知")
     else:
         score = 1.0 if walk <= circle else max(0.0, 1 - (walk - circle) / (2 * circle))
         where = "在15分钟服务圈内" if walk <= circle else "在15分钟服务圈外"
         add("distance", score, round(d or 0), f"步行约{max(1, round(walk))}分钟（约{round(d or 0)}米），{where}")
-    caps = list(s.capacities.all())
-    free = [c for c in caps if c.available > 0]
+    free = [(u, a) for u, a in c.caps if a > 0]
     if free:
-        add("capacity", 1.0, {c.unit: c.available for c in caps}, "、".join(f"空余{c.unit}{c.available}" for c in free))
-    elif caps:
-        add("capacity", 0.2, {c.unit: c.available for c in caps}, "目前没有空余" + "、".join(c.unit for c in caps))
+        add("capacity", 1.0, dict(c.caps), "、".join(f"空余{u}{a}" for u, a in free))
+    elif c.caps:
+        add("capacity", 0.2, dict(c.caps), "目前没有空余" + "、".join(u for u, _a in c.caps))
     else:
         add("capacity", 0.6, None, "未登记空余情况")
-    if s.star_rating:
-        add("quality", s.star_rating / 5, s.star_rating, f"{s.star_rating}星级")
+    if c.star_rating:
+        add("quality", c.star_rating / 5, c.star_rating, f"{c.star_rating}星级")
     else:
         add("quality", 0.6, None, "暂无等级评定")
     if level is None:
         add("level_fit", 0.7, None, "老人尚未做能力评估")
     else:
         add("level_fit", 1.0, level, f"接收能力等级{level}级的老人")
-    fresh = s.confirmed_at is not None and s.confirmed_at >= now - dt.timedelta(days=selectors.stale_days())
-    add("freshness", 1.0 if fresh else 0.5, s.confirmed_at.date().isoformat() if s.confirmed_at else None,
+    add(*_cost(c, payers, means))
+    fresh = c.confirmed_at is not None and c.confirmed_at >= stale_before
+    add("freshness", 1.0 if fresh else 0.5, c.confirmed_at.date().isoformat() if c.confirmed_at else None,
         "信息近期已确认" if fresh else "信息较久未确认，请先电话核实")
     return f
+
+
+def _cost(c: Candidate, payers: dict[str, tuple[str, bool]], means: Means) -> tuple[str, float, Any, str]:
+    amounts = [a for a in c.prices if a is not None]
+    lowest = min(amounts) if amounts else None
+    value = None if lowest is None else float(lowest)
+    if (amounts and all(a == 0 for a in amounts)) or (not amounts and "免费" in c.fees_description):
+        return "cost", 1.0, 0.0, "免费"
+    if c.kind in payers:
+        name, entitled = payers[c.kind]
+        if entitled:
+            return "cost", 0.9, value, f"可使用“{name}”"
+        return "cost", 0.75, value, f"可能可使用“{name}”（待核实）"
+    public = c.ownership in (Service.Ownership.PUBLIC_GUARANTEE, Service.Ownership.INCLUSIVE)
+    label = "兜底保障型" if c.ownership == Service.Ownership.PUBLIC_GUARANTEE else "普惠型"
+    if means.difficulty:
+        if public:
+            return "cost", 0.9 if c.ownership == Service.Ownership.PUBLIC_GUARANTEE else 0.8, value, \
+                f"{label}，经济困难老人优先"
+        if lowest is not None:
+            return "cost", 0.4, value, f"收费{_yuan(lowest)}元起，老人经济困难，请确认能否负担"
+        return "cost", 0.5, None, "未登记收费，老人经济困难，请先问清价格"
+    if public:
+        return "cost", 0.8, value, f"{label}收费" + (f"{_yuan(lowest)}元起" if lowest is not None else "")
+    if lowest is not None:
+        return "cost", 0.7, value, f"收费{_yuan(lowest)}元起"
+    return "cost", 0.6, None, "未登记收费"
+
+
+def _yuan(amount: Decimal) -> str:
+    """15.00 → 15, 12.50 → 12.5."""
+    return f"{Decimal(amount).normalize():f}"
 
 
 def log(*, elder: Any, actor: Any, need: str, position: Position, items: list[Recommendation],
         context: str) -> RecommendationLog:
     """Record a list as it was shown: every candidate with its rank, score and factors."""
-    return RecommendationLog.objects.create(
-        elder_id=elder.pk, actor=actor if getattr(actor, "pk", None) else None, need=need, context=context,
-        position=position.source, items=[
+    return log_many(elder=elder, actor=actor, position=position, lists={need: items}, context=context)[0]
+
+
+def log_many(*, elder: Any, actor: Any, position: Position, lists: dict[str, list[Recommendation]],
+             context: str) -> list[RecommendationLog]:
+    """``log`` for several needs in one statement."""
+    user = actor if getattr(actor, "pk", None) else None
+    return RecommendationLog.objects.bulk_create([RecommendationLog(
+        elder_id=elder.pk, actor=user, need=need, context=context, position=position.source, items=[
             {"rank": i + 1, "service_id": str(r.service.pk), "organization_id": str(r.service.organization_id),
              "score": r.score, "distance_m": None if r.distance_m is None else round(r.distance_m),
              "factors": [{k: f[k] for k in ("code", "score", "value")} for f in r.factors]}
-            for i, r in enumerate(items)])
+            for i, r in enumerate(items)]) for need, items in lists.items()])

@@ -17,12 +17,9 @@ def elder_recommendations(request: Any, elder: Any) -> dict[str, Any] | None:
     if not elder.active:
         return None
     level = current_level(elder)
-    groups = []
-    position = matching.elder_position(elder)
-    for code, name in needs:
-        position, recs = matching.recommend(elder, code, level=level, limit=3)
-        matching.log(elder=elder, actor=request.user, need=code, position=position, items=recs, context="elder_page")
-        groups.append({"need": name, "items": recs})
+    position, lists = matching.recommend_many(elder, [code for code, _name in needs], level=level, limit=3)
+    matching.log_many(elder=elder, actor=request.user, position=position, lists=lists, context="elder_page")
+    groups = [{"need": name, "items": lists.get(code, [])} for code, name in needs]
     from yiyang.directory.models import Referral
 
     open_referrals = list(Referral.objects.filter(elder_id=elder.pk).exclude(

@@ -43,10 +43,11 @@ def service_list_draft(*, actor: Any, elder: Any) -> dict[str, Any]:
 
     level = current_level(elder)
     recs = []
-    for code, name in elder_current_needs(elder):
-        position, items = matching.recommend(elder, code, level=level, limit=PER_NEED)
-        matching.log(elder=elder, actor=actor, need=code, position=position, items=items, context="service_list")
-        for r in items:
+    needs = elder_current_needs(elder)
+    position, lists = matching.recommend_many(elder, [code for code, _name in needs], level=level, limit=PER_NEED)
+    matching.log_many(elder=elder, actor=actor, position=position, lists=lists, context="service_list")
+    for code, name in needs:
+        for r in lists.get(code, []):
             sal = next(iter(r.service.at_locations.all()), None)
             recs.append({"need": code, "need_name": name, "service_id": str(r.service.pk), "name": r.service.name,
                          "kind": r.service.get_kind_display(), "address": sal.location.address if sal else "",

@@ -141,7 +141,7 @@ def fairness(request: HttpRequest) -> HttpResponse:
     from django.utils import timezone
 
     from yiyang.directory import matching
-    from yiyang.directory.models import Organization, RecommendationLog
+    from yiyang.directory.models import Organization, RecommendationLog, Referral
 
     today = timezone.localdate()
     month = request.GET.get("month") or f"{today:%Y-%m}"
@@ -160,14 +160,28 @@ def fairness(request: HttpRequest) -> HttpResponse:
             shown[item["organization_id"]] += 1
             if item["rank"] == 1:
                 first[item["organization_id"]] += 1
-    names = dict(Organization.objects.filter(pk__in=list(shown)).values_list("pk", "name"))
-    rows = sorted(({"name": names.get(uuid.UUID(o), o), "shown": n, "first": first[o],
-                    "share": round(100 * n / sum(shown.values()), 1)} for o, n in shown.items()),
-                  key=lambda r: -int(r["shown"]))  # type: ignore[call-overload]
+    referred: Counter[str] = Counter()
+    taken: Counter[str] = Counter()
+    for org, status in Referral.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
+            "organization_id", "status"):
+        referred[str(org)] += 1
+        taken[str(org)] += status in (Referral.Status.ACCEPTED, Referral.Status.DELIVERED, Referral.Status.CHECKED)
+    orgs = set(shown) | set(referred)
+    names = dict(Organization.objects.filter(pk__in=list(orgs)).values_list("pk", "name"))
+    total_shown, total_referred = sum(shown.values()), sum(referred.values())
+    rows = sorted(({"name": names.get(uuid.UUID(o), o), "shown": shown[o], "first": first[o],
+                    "share": round(100 * shown[o] / total_shown, 1) if total_shown else 0.0,
+                    "referred": referred[o], "accepted": taken[o],
+                    "referred_share": round(100 * referred[o] / total_referred, 1) if total_referred else 0.0}
+                   for o in orgs), key=lambda r: (-int(r["shown"]), -int(r["referred"])))  # type: ignore[call-overload]
     speed, detour, circle = matching.walk_settings()
     weights = [(matching.FACTOR_NAMES[k], v) for k, v in matching.weights().items()]
+    kind_names = dict(Service.Kind.choices)
+    benefit_names = dict(matching.benefit_names())
+    payers = [(benefit_names.get(code, code), "、".join(str(kind_names.get(k, k)) for k in kinds))
+              for code, kinds in matching.cost_benefits().items()]
     return render(request, "directory/fairness.html", {
-        "rows": rows[:100], "lists": lists, "month": month, "weights": weights, "speed": speed, "detour": detour,
+        "rows": rows[:100], "lists": lists, "referrals": total_referred, "month": month, "payers": payers, "weights": weights, "speed": speed, "detour": detour,
         "circle": circle, "reach": round(3 * circle * speed / detour)})
 
 

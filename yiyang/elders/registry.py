@@ -37,5 +37,6 @@ def register_benefit_source(source: BenefitSource) -> None:
 
 
 def elder_benefits_plain(elder: Any) -> list[dict[str, Any]]:
-    """``[{"name", "status", "how_to_apply"}]`` of every benefit the elder may apply for."""
+    """``[{"code", "name", "status", "entitled", "how_to_apply", "missing"}]`` of every benefit the
+    elder may apply for (``status`` in words; ``entitled`` False means 可能符合)."""
     return [row for source in _BENEFIT_SOURCES for row in source(elder)]

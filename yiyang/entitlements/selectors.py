@@ -99,7 +99,8 @@ def elder_benefits_plain(elder: Elder) -> list[dict[str, Any]]:
     to apply: the plain-language part of the printed assessment report."""
     items = [i for i in elder_entitlements(elder) if i["status"] in (engine.ENTITLED, engine.MAYBE)]
     how = dict(Benefit.objects.filter(code__in=[i["benefit"] for i in items]).values_list("code", "how_to_apply"))
-    return [{"name": i["name"], "status": engine.STATUS_NAMES[i["status"]], "how_to_apply": how.get(i["benefit"], ""),
+    return [{"code": i["benefit"], "name": i["name"], "status": engine.STATUS_NAMES[i["status"]],
+             "entitled": i["status"] == engine.ENTITLED, "how_to_apply": how.get(i["benefit"], ""),
              "missing": i["missing"]} for i in items]
 
 

@@ -71,7 +71,7 @@ def test_ranked_by_the_factors_with_explanations(world, db):
     top = recs[0]
     assert "在15分钟服务圈内" in top.explanation and "空余餐位12" in top.explanation
     assert "老人尚未做能力评估" in top.explanation
-    assert {f["code"] for f in top.factors} == {"distance", "capacity", "quality", "level_fit", "freshness"}
+    assert {f["code"] for f in top.factors} == {"distance", "capacity", "quality", "level_fit", "cost", "freshness"}
     full = recs[2]
     assert next(f for f in full.factors if f["code"] == "capacity")["score"] == 0.2
     assert "目前没有空余餐位" in full.explanation
@@ -106,6 +106,41 @@ def test_one_providers_edit_changes_another_only_through_the_factors(world, db):
     again = {r.service.name: r.score for r in after}
     assert again["满员饭堂"] > score["满员饭堂"]
     assert {k: v for k, v in again.items() if k != "满员饭堂"} == {k: v for k, v in score.items() if k != "满员饭堂"}
+
+
+def _cost(rec):
+    return next(f for f in rec.factors if f["code"] == "cost")
+
+
+def test_cost_against_the_elders_entitlements_and_means(world, db):
+    elder = world["elder"]
+    # The factories' elder holds 低保: in economic difficulty, read from her categories.
+    means = matching.elder_means(elder)
+    assert means.difficulty is True
+    free, paid = hsds("公益饭堂", lat=HOME[0] - 0.004, lon=HOME[1]), hsds("收费饭堂", lat=HOME[0] - 0.004, lon=HOME[1])
+    free["cost_options"] = [{"option": "午餐（每餐）", "amount": 0, "amount_description": "每餐"}]
+    assert directory_import([free, paid]).committed
+    poor = matching.Means(difficulty=True)
+    _pos, recs = matching.recommend(elder, "meals", level=None, limit=20, means=poor)
+    by = {r.service.name: r for r in recs}
+    assert _cost(by["公益饭堂"])["score"] == 1.0 and "免费" in by["公益饭堂"].explanation
+    assert _cost(by["收费饭堂"])["score"] == 0.4 and "收费15元起，老人经济困难" in by["收费饭堂"].explanation
+    # Identical but for the price: the free one first, and only the cost factor differs.
+    assert _names(recs).index("公益饭堂") < _names(recs).index("收费饭堂")
+    differing = {f["code"] for f, g in zip(by["公益饭堂"].factors, by["收费饭堂"].factors, strict=True) if f != g}
+    assert differing == {"cost"}
+    # Entitled to the meal subsidy: the paid canteen is paid for; "maybe" says so with less weight.
+    subsidy = matching.Means(difficulty=True, benefits={"meal_subsidy": ("长者助餐补贴", True)})
+    _pos, recs = matching.recommend(elder, "meals", level=None, limit=20, means=subsidy)
+    paid_rec = next(r for r in recs if r.service.name == "收费饭堂")
+    assert _cost(paid_rec)["score"] == 0.9 and "可使用“长者助餐补贴”" in paid_rec.explanation
+    maybe = matching.Means(difficulty=None, benefits={"meal_subsidy": ("长者助餐补贴", False)})
+    _pos, recs = matching.recommend(elder, "meals", level=None, limit=20, means=maybe)
+    assert _cost(next(r for r in recs if r.service.name == "收费饭堂"))["score"] == 0.75
+    # Not in difficulty and no subsidy: a price is a price.
+    _pos, recs = matching.recommend(elder, "meals", level=None, limit=20, means=matching.Means(difficulty=False))
+    assert _cost(next(r for r in recs if r.service.name == "收费饭堂"))["text"] == "收费15元起"
+    Service.objects.filter(name__in=["公益饭堂", "收费饭堂"]).update(status=Service.Status.INACTIVE)
 
 
 def test_the_community_centre_when_the_home_is_not_located(world, db):
@@ -299,6 +334,14 @@ def test_a_referral_goes_round_the_loop_with_consent_and_only_its_provider_sees_
     types = list(Event.objects.filter(elder_id=elder.pk, type__startswith="referral.").order_by("occurred_at")
                  .values_list("type", flat=True))
     assert types == ["referral.sent", "referral.answered", "referral.delivered", "referral.checked"]
+    # The public fairness page counts the referral against the canteen's organisation.
+    page = Client().get(reverse("directory:fairness")).content.decode()
+    org = Organization.objects.get(pk=service.organization_id).name
+    row = page[page.index(f"<td>{org}</td>"):]
+    row = row[:row.index("</tr>")]
+    cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+    assert cells[4:] == ["1", "1", "100.0%"]  # 转介, 已接收, 转介占比
+    assert "长者助餐补贴" in page and "长者饭堂/助餐点" in page  # which benefit pays for which kind
 
 
 def test_referral_steps_out_of_order_are_refused(world, db):
