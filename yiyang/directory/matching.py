@@ -255,7 +255,7 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
         score = round(sum(w.get(f["code"], 0) * f["score"] for f in factors) / total, 3) if total else 0.0
         for n in c.needs:
             out[n].append((c, score, factors))
-    for n, items in out.items():
+    for items in out.values():
         items.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"), str(t[0].id)))
         del items[limit:]
     return out
