@@ -197,7 +197,7 @@ def elder_recommendations(request: HttpRequest, elder_id: uuid.UUID,
         raise ApplicationError(f"不认识的需求标签：{need}", code="unknown_need")
     level = current_level(elder)
     items: list[RecommendationRead] = []
-    position, lists = matching.recommend_many(elder, needs, level=level, limit=limit)
+    position, lists = matching.recommend_many(elder, needs, level=level, limit=limit, places=False)
     matching.log_many(elder=elder, actor=request.user, position=position, lists=lists, context="api")
     for code in needs:
         items += [RecommendationRead(

@@ -40,3 +40,24 @@ def elder_benefits_plain(elder: Any) -> list[dict[str, Any]]:
     """``[{"code", "name", "status", "entitled", "how_to_apply", "missing"}]`` of every benefit the
     elder may apply for (``status`` in words; ``entitled`` False means 可能符合)."""
     return [row for source in _BENEFIT_SOURCES for row in source(elder)]
+
+
+# The same as kept (the stored statuses the entitlements app keeps current after every elder
+# edit, assessment and rule change), for many elders at once: {elder id: {benefit code: (name,
+# entitled?)}} with 可享受 (True) and 可能符合 (False) only. Matching reads it to weigh costs;
+# one query, no rules evaluated.
+StoredBenefitSource = Callable[[list[Any]], dict[Any, dict[str, tuple[str, bool]]]]
+_STORED_BENEFIT_SOURCES: list[StoredBenefitSource] = []
+
+
+def register_stored_benefit_source(source: StoredBenefitSource) -> None:
+    if source not in _STORED_BENEFIT_SOURCES:
+        _STORED_BENEFIT_SOURCES.append(source)
+
+
+def elders_stored_benefits(elder_ids: list[Any]) -> dict[Any, dict[str, tuple[str, bool]]]:
+    out: dict[Any, dict[str, tuple[str, bool]]] = {}
+    for source in _STORED_BENEFIT_SOURCES:
+        for elder_id, benefits in source(elder_ids).items():
+            out.setdefault(elder_id, {}).update(benefits)
+    return out

@@ -27,7 +27,11 @@ class EntitlementsConfig(AppConfig):
         )
         from yiyang.core.tasks import periodic
         from yiyang.elders import access as elder_access
-        from yiyang.elders.registry import register_benefit_source, register_elder_section
+        from yiyang.elders.registry import (
+            register_benefit_source,
+            register_elder_section,
+            register_stored_benefit_source,
+        )
         from yiyang.entitlements import access, demo, home, sections, selectors, tasks
         from yiyang.entitlements.events import EVENT_TYPES
 
@@ -53,4 +57,5 @@ class EntitlementsConfig(AppConfig):
         register_elder_section(PageSection("entitlements", "entitlements/_elder_section.html", order=30,
                                            context=sections.elder_entitlements))
         register_benefit_source(selectors.elder_benefits_plain)
+        register_stored_benefit_source(selectors.elders_benefits_stored)
         register_demo(DemoBuilder("entitlements", demo.demo_build, after=("elders", "assessments")))

@@ -104,6 +104,17 @@ def elder_benefits_plain(elder: Elder) -> list[dict[str, Any]]:
              "missing": i["missing"]} for i in items]
 
 
+def elders_benefits_stored(elder_ids: list[Any]) -> dict[Any, dict[str, tuple[str, bool]]]:
+    """The stored 可享受 / 可能符合 statuses of many elders: {elder id: {code: (name, entitled?)}}."""
+    out: dict[Any, dict[str, tuple[str, bool]]] = {}
+    for start in range(0, len(elder_ids), 2000):
+        for elder_id, code, name, status in EntitlementStatus.objects.filter(
+                elder_id__in=elder_ids[start:start + 2000], status__in=(engine.ENTITLED, engine.MAYBE)).values_list(
+                "elder_id", "benefit__code", "benefit__name", "status"):
+            out.setdefault(elder_id, {})[code] = (name, status == engine.ENTITLED)
+    return out
+
+
 def elder_entitlements(elder: Elder, *, on: dt.date | None = None, rules: RuleSet | None = None,
                        level: int | None = _NOT_GIVEN) -> list[dict[str, Any]]:
     """Every active benefit for the elder, computed now (not read from the status table, so

@@ -115,8 +115,12 @@ def _cost(rec):
 def test_cost_against_the_elders_entitlements_and_means(world, db):
     elder = world["elder"]
     # The factories' elder holds 低保: in economic difficulty, read from her categories.
+    factories.run_worker()  # the entitlements app stores her statuses on hearing of the registration
     means = matching.elder_means(elder)
     assert means.difficulty is True
+    # Her benefits as the entitlements app keeps them (可享受 / 可能符合), by code.
+    assert means.benefits and all(isinstance(name, str) for name, _entitled in means.benefits.values())
+    assert "elderly_service_subsidy" in means.benefits
     free, paid = hsds("公益饭堂", lat=HOME[0] - 0.004, lon=HOME[1]), hsds("收费饭堂", lat=HOME[0] - 0.004, lon=HOME[1])
     free["cost_options"] = [{"option": "午餐（每餐）", "amount": 0, "amount_description": "每餐"}]
     assert directory_import([free, paid]).committed
