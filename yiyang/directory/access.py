@@ -15,6 +15,7 @@ from yiyang.core.access import (
     capability,
     grant,
     has_capability,
+    in_jurisdiction,
     jurisdiction_filter,
 )
 from yiyang.core.exceptions import ForbiddenError, NotFoundError
@@ -30,6 +31,33 @@ for _role in (Role.COMMUNITY_ADMIN, Role.STREET_ADMIN, Role.DISTRICT_ADMIN, Role
 for _role in (Role.COMMISSIONER, Role.POINT_LEAD, Role.COMMUNITY_ADMIN, Role.STREET_ADMIN):
     grant(_role, SERVICE_LIST)
 grant(Role.PROVIDER_STAFF, DIRECTORY_PROVIDER)
+SERVICE_LIST_BATCH = capability("directory.service_list_batch", "为辖区全部老人批量生成养老服务清单")
+for _role in (Role.COMMUNITY_ADMIN, Role.STREET_ADMIN, Role.DISTRICT_ADMIN, Role.CITY_ADMIN):
+    grant(_role, SERVICE_LIST_BATCH)
+
+
+def access_batch_region(user: Any, region_code: str) -> Any:
+    """A region the user may make a batch of lists for: a role that may (else 403), inside the
+    jurisdiction (else 404, as for a region that does not exist)."""
+    from yiyang.regions.models import Region
+
+    if not has_capability(user, SERVICE_LIST_BATCH):
+        raise ForbiddenError()
+    if not in_jurisdiction(user, region_code or ""):
+        raise NotFoundError()
+    try:
+        return Region.objects.get(pk=region_code)
+    except Region.DoesNotExist:
+        raise NotFoundError() from None
+
+
+def batches_for(user: Any) -> QuerySet[Any]:
+    """The batches of the user's jurisdiction (for a role that makes them; else 403)."""
+    from yiyang.directory.models import ServiceListBatch
+
+    if not has_capability(user, SERVICE_LIST_BATCH):
+        raise ForbiddenError()
+    return jurisdiction_filter(ServiceListBatch.objects.select_related("created_by"), user, "region_code")
 
 
 def organizations_of(user: Any) -> list[Any]:

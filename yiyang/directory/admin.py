@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from yiyang.directory.models import (
@@ -11,6 +13,7 @@ from yiyang.directory.models import (
     ServiceArea,
     ServiceAtLocation,
     ServiceCapacity,
+    ServiceListBatch,
     ServiceNeed,
 )
 
@@ -81,3 +84,19 @@ class LocationAdmin(admin.ModelAdmin):
     list_display = ["name", "address", "region", "latitude", "longitude"]
     search_fields = ["name", "address"]
     raw_id_fields = ["organization", "region"]
+
+
+@admin.register(ServiceListBatch)
+class ServiceListBatchAdmin(admin.ModelAdmin):
+    """Batches are made from /resources/lists/batch/ or ``yiyang directory lists``; here they
+    are read (a failed one shows its error), not edited."""
+
+    list_display = ("region_code", "status", "done", "total", "created", "with_services", "created_at", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in ServiceListBatch._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

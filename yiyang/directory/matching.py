@@ -106,14 +106,25 @@ class Position:
 def elder_position(elder: Any) -> Position:
     """Where to measure from: the home cell (its centre: the plain ≈200 m cell, nothing
     decrypted), else the community's centre, else nowhere — each said in words."""
-    centre = geo.cell_centre(elder.home_cell or "")
-    if centre is not None:
-        return Position(centre, "home", "按住址位置计算距离")
-    region = Region.objects.filter(pk=elder.region_id).values_list("centre_latitude", "centre_longitude", "name").first()
-    if region and region[0] is not None and region[1] is not None:
-        return Position((region[0], region[1]), "community",
-                        f"住址尚未定位，按所在社区（{region[2]}）的中心计算距离")
-    return Position(None, "none", "住址尚未定位，所在社区也没有中心位置：只列出本街道的服务，不按距离排序")
+    return elders_positions([elder])[elder.pk]
+
+
+def elders_positions(elders: list[Any]) -> dict[Any, Position]:
+    """``elder_position`` for many elders: the communities' centres read once."""
+    regions = {e.region_id for e in elders if geo.cell_centre(e.home_cell or "") is None}
+    centres = {code: (lat, lon, name) for code, lat, lon, name in Region.objects.filter(pk__in=regions).values_list(
+        "code", "centre_latitude", "centre_longitude", "name")} if regions else {}
+    out = {}
+    for e in elders:
+        centre = geo.cell_centre(e.home_cell or "")
+        region = centres.get(e.region_id)
+        if centre is not None:
+            out[e.pk] = Position(centre, "home", "按住址位置计算距离")
+        elif region and region[0] is not None and region[1] is not None:
+            out[e.pk] = Position((region[0], region[1]), "community", f"住址尚未定位，按所在社区（{region[2]}）的中心计算距离")
+        else:
+            out[e.pk] = Position(None, "none", "住址尚未定位，所在社区也没有中心位置：只列出本街道的服务，不按距离排序")
+    return out
 
 
 @dataclass
@@ -122,6 +133,7 @@ class Means:
     未知) and the benefits she is entitled to (True) or may be (False), by code and name."""
     difficulty: bool | None = None
     benefits: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)  # as kept, for a batch's lists
 
 
 def elder_means(elder: Any) -> Means:
@@ -144,7 +156,9 @@ def elders_means(elders: list[Any]) -> dict[Any, Means]:
     out = {}
     for e in elders:
         status = economic_status_of(e.not_in_difficulty, codes.get(e.pk, []))
-        out[e.pk] = Means(None if status == ECONOMIC_UNKNOWN else status != ECONOMIC_NONE, benefits.get(e.pk, {}))
+        out[e.pk] = Means(None if status == ECONOMIC_UNKNOWN else status != ECONOMIC_NONE,
+                          {code: (b["name"], b["entitled"]) for code, b in benefits.get(e.pk, {}).items()},
+                          benefits.get(e.pk, {}))
     return out
 
 
@@ -179,7 +193,11 @@ class Recommendation:
 
 
 class Cache(dict):  # type: ignore[type-arg]
-    """Candidates by (point, needs, region): a batch's elders of one cell share them."""
+    """Candidates by (point, region) for all ``needs``: a batch's elders of one cell share them."""
+
+    def __init__(self, needs: Iterable[str]) -> None:
+        super().__init__()
+        self.needs = tuple(sorted(needs))
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
@@ -289,13 +307,13 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
     needs = tuple(sorted(set(needs)))
     if not needs:
         return {}
-    key = (position.point, needs, region_id)
-    if cache is not None and key in cache:
-        found = cache[key]
-    else:
+    if cache is None:
         found = _candidates(position, needs, region_id)
-        if cache is not None:
-            cache[key] = found
+    else:  # a batch: one fetch per place and area, for every need tag, shared by its elders
+        key = (position.point, region_id)
+        if key not in cache:
+            cache[key] = _candidates(position, cache.needs, region_id)
+        found = cache[key]
     w = weights()
     speed, detour, circle = walk_settings()
     means = means or Means()
@@ -312,7 +330,8 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
         total = sum(w.get(f["code"], 0) for f in factors)
         score = round(sum(w.get(f["code"], 0) * f["score"] for f in factors) / total, 3) if total else 0.0
         for n in c.needs:
-            out[n].append((c, score, factors))
+            if n in out:
+                out[n].append((c, score, factors))
     for items in out.values():
         items.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"), str(t[0].id)))
         del items[limit:]
@@ -447,10 +466,17 @@ def log(*, elder: Any, actor: Any, need: str, position: Position, items: list[Re
 def log_many(*, elder: Any, actor: Any, position: Position, lists: dict[str, list[Recommendation]],
              context: str) -> list[RecommendationLog]:
     """``log`` for several needs in one statement."""
+    return RecommendationLog.objects.bulk_create(log_objects(elder=elder, actor=actor, position=position, lists=lists,
+                                                             context=context))
+
+
+def log_objects(*, elder: Any, actor: Any, position: Position, lists: dict[str, list[Recommendation]],
+                context: str) -> list[RecommendationLog]:
+    """The log rows of ``log_many``, not yet saved (a batch writes many elders' at once)."""
     user = actor if getattr(actor, "pk", None) else None
-    return RecommendationLog.objects.bulk_create([RecommendationLog(
+    return [RecommendationLog(
         elder_id=elder.pk, actor=user, need=need, context=context, position=position.source, items=[
             {"rank": i + 1, "service_id": str(r.service.pk), "organization_id": str(r.service.organization_id),
              "score": r.score, "distance_m": None if r.distance_m is None else round(r.distance_m),
              "factors": [{k: f[k] for k in ("code", "score", "value")} for f in r.factors]}
-            for i, r in enumerate(items)]) for need, items in lists.items()])
+            for i, r in enumerate(items)]) for need, items in lists.items()]

@@ -323,6 +323,44 @@ class RecommendationLog(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} · {self.need}"
 
 
+class ServiceListBatch(models.Model):
+    """Service lists made for every active elder of a region at once, in the background (a
+    street or district preparing its 养老服务清单 for all). Its counts are the progress shown;
+    each list it made names it, so a run that stopped resumes without making any twice."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("正在生成")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("出错停止")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    region_code = models.CharField(_("区划代码"), max_length=12, db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("老人数"), default=0)
+    done = models.PositiveIntegerField(_("已处理"), default=0)
+    created = models.PositiveIntegerField(_("已生成清单"), default=0)
+    with_services = models.PositiveIntegerField(_("含推荐服务的清单"), default=0)
+    error = models.CharField(_("错误"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量生成服务清单")
+        verbose_name_plural = _("批量生成服务清单")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else int(100 * self.done / self.total) if self.total else 0
+
+
 class ServiceList(models.Model):
     """养老服务清单: what an elder may apply for and which services meet her needs, with next
     steps and whom to call — as handed over (printed in large type, or shared with the family by
@@ -340,6 +378,8 @@ class ServiceList(models.Model):
     # The family's link: only a hash of its token is kept; it stops working after the date.
     share_token_hash = models.CharField(_("分享链接（散列）"), max_length=64, blank=True, db_index=True)
     share_expires_at = models.DateTimeField(_("分享链接有效期至"), null=True, blank=True)
+    batch = models.ForeignKey(ServiceListBatch, verbose_name=_("批量生成"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="lists")
 
     class Meta:
         verbose_name = _("养老服务清单")

@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -104,3 +104,155 @@ def service_list_by_token(token: str) -> ServiceList | None:
 def masked_name(name: str) -> str:
     """王秀英 → 王** (a shared link may travel further than meant)."""
     return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+# -- many lists at once --------------------------------------------------------------------------
+# A street or district prepares the lists of all its elders in the background (the platform's
+# worker): in chunks of BATCH_CHUNK elders, each one transaction (SQLite's write lock is held
+# well under a second), elders of one home cell sharing the candidates' query (matching.Cache),
+# and everything read per chunk, not per elder: needs, levels, means and kept statuses, the
+# latest versions, the shown services' details. Each list names its batch, so a run that stopped
+# (a worker killed, a deploy) resumes where it was and never makes a list twice.
+
+BATCH_CHUNK = 500
+BATCH_CONTACT = {"name": "所在社区养老顾问点", "role": "养老顾问", "phone": ""}
+
+
+def batch_elders(region_code: str) -> Any:
+    from yiyang.core.access import prefix_q
+    from yiyang.elders.models import Elder
+    from yiyang.regions.codes import prefix_of
+
+    return Elder.objects.filter(prefix_q(prefix_of(region_code), "region"), active=True)
+
+
+@transaction.atomic
+def service_list_batch_start(*, actor: Any, region_code: str) -> Any:
+    """Queue a batch for every active elder of ``region_code`` (the caller checked access)."""
+    from yiyang.directory import tasks
+    from yiyang.directory.models import ServiceListBatch
+
+    running = ServiceListBatch.objects.filter(region_code=region_code, status__in=(
+        ServiceListBatch.Status.QUEUED, ServiceListBatch.Status.RUNNING)).first()
+    if running is not None:
+        raise ApplicationError("这个区域已有一批清单正在生成，请等它完成", code="batch_running")
+    batch = ServiceListBatch.objects.create(region_code=region_code, total=batch_elders(region_code).count(),
+                                            created_by=actor if getattr(actor, "pk", None) else None)
+    tasks.service_lists_batch.enqueue(batch_id=str(batch.pk))  # a row of this transaction: both or neither
+    return batch
+
+
+def service_list_batch_run(batch_id: Any, *, chunk: int = BATCH_CHUNK,
+                           progress: Any = None) -> Any:
+    """Make the batch's lists (idempotent: elders that already have a list of this batch are
+    skipped). ``progress(batch)`` is called after every chunk."""
+    from django.db.models import Exists, OuterRef
+
+    from yiyang.directory.models import ServiceListBatch
+    from yiyang.surveys.selectors import need_tag_names
+
+    batch = ServiceListBatch.objects.select_related("created_by").get(pk=batch_id)
+    if batch.status == ServiceListBatch.Status.DONE:
+        return batch
+    made = batch.lists.count()
+    ServiceListBatch.objects.filter(pk=batch.pk).update(
+        status=ServiceListBatch.Status.RUNNING, started_at=batch.started_at or timezone.now(), done=made,
+        created=made, total=batch_elders(batch.region_code).count())
+    batch.refresh_from_db()
+    todo = batch_elders(batch.region_code).filter(
+        ~Exists(ServiceList.objects.filter(batch_id=batch.pk, elder_id=OuterRef("pk")))).only(
+        "id", "region_id", "birth_date", "home_cell", "not_in_difficulty").order_by("pk")
+    cache = matching.Cache(need_tag_names())
+    details: dict[Any, Any] = {}
+    last = None
+    try:
+        while True:
+            elders = list((todo.filter(pk__gt=last) if last is not None else todo)[:chunk])
+            if not elders:
+                break
+            with transaction.atomic():
+                created, with_services = _batch_chunk(batch, elders, cache, details)
+                ServiceListBatch.objects.filter(pk=batch.pk).update(
+                    done=models.F("done") + len(elders), created=models.F("created") + created,
+                    with_services=models.F("with_services") + with_services)
+            last = elders[-1].pk
+            if progress is not None:
+                batch.refresh_from_db()
+                progress(batch)
+    except Exception as exc:
+        ServiceListBatch.objects.filter(pk=batch.pk).update(status=ServiceListBatch.Status.FAILED,
+                                                             error=str(exc)[:500])
+        raise
+    ServiceListBatch.objects.filter(pk=batch.pk).update(status=ServiceListBatch.Status.DONE,
+                                                         finished_at=timezone.now())
+    batch.refresh_from_db()
+    return batch
+
+
+def _batch_chunk(batch: Any, elders: list[Any], cache: matching.Cache, details: dict[Any, Any]) -> tuple[int, int]:
+    """The lists of one chunk of elders: (lists made, of which with services)."""
+    from django.db.models import Prefetch
+
+    from yiyang.assessments.selectors import latest_confirmed_subquery
+    from yiyang.core.events import event_row, events_record_bulk
+    from yiyang.directory.models import RecommendationLog, Service, ServiceAtLocation
+    from yiyang.elders.models import Elder
+    from yiyang.surveys.selectors import elders_current_needs
+
+    ids = [e.pk for e in elders]
+    needs = elders_current_needs(ids)
+    levels = dict(Elder.objects.filter(pk__in=ids).annotate(lv=latest_confirmed_subquery("level")).values_list(
+        "pk", "lv"))
+    means = matching.elders_means(elders)
+    positions = matching.elders_positions(elders)
+    versions = dict(ServiceList.objects.filter(elder_id__in=ids).values("elder_id").annotate(v=Max("version"))
+                    .values_list("elder_id", "v"))
+    today = timezone.localdate()
+    ranked = {}
+    for e in elders:
+        codes = [code for code, _name in needs.get(e.pk, [])]
+        ranked[e.pk] = matching.rank(position=positions[e.pk], region_id=e.region_id, needs=codes,
+                                     age=matching._age(e.birth_date, today), level=levels.get(e.pk),
+                                     means=means[e.pk], limit=PER_NEED, cache=cache) if codes else {}
+    missing = {c.id for lists in ranked.values() for items in lists.values() for c, _s, _f in items} - details.keys()
+    if missing:
+        for s in Service.objects.filter(pk__in=missing).prefetch_related(
+                "schedules", Prefetch("at_locations", queryset=ServiceAtLocation.objects.select_related("location"))):
+            sal = next(iter(s.at_locations.all()), None)
+            details[s.pk] = (s, {"name": s.name, "kind": s.get_kind_display(), "phone": s.phone,
+                                 "address": sal.location.address if sal else "",
+                                 "hours": services.hours_text(s).replace("\n", "；")})
+    actor = batch.created_by
+    now = timezone.now()
+    lists, logs, event_rows = [], [], []
+    with_services = 0
+    for e in elders:
+        benefits = [{"name": b["name"], "status": "可享受" if b["entitled"] else "可能符合",
+                     "how_to_apply": b["how_to_apply"], "missing": [] if b["entitled"] or not b["reason"] else [b["reason"]]}
+                    for b in means[e.pk].stored.values()]
+        names = dict(needs.get(e.pk, []))
+        recs = []
+        shown = {}
+        for code, items in ranked[e.pk].items():
+            shown[code] = [matching.Recommendation(details[c.id][0], code, c.distance_m, None, score,
+                                                   "；".join(f["text"] for f in factors), factors)
+                           for c, score, factors in items]
+            recs += [{"need": code, "need_name": names.get(code, code), "service_id": str(c.id), **details[c.id][1],
+                      "why": r.explanation} for (c, _s, _f), r in zip(items, shown[code], strict=True)]
+        if not benefits and not recs:
+            continue
+        with_services += bool(recs)
+        version = versions.get(e.pk, 0) + 1
+        sl = ServiceList(elder_id=e.pk, region_code=e.region_id, version=version, batch=batch, created_by=actor,
+                         content={"benefits": benefits, "services": recs, "next_steps": list(DEFAULT_STEPS),
+                                  "contacts": [dict(BATCH_CONTACT)]})
+        lists.append(sl)
+        logs += matching.log_objects(elder=e, actor=actor, position=positions[e.pk], lists=shown, context="batch")
+        event_rows.append(event_row(type=CREATED, occurred_at=now, actor=actor, elder_id=e.pk, subject=sl,
+                                    region_code=e.region_id, payload={
+                                        "version": version, "services": len(recs), "benefits": len(benefits),
+                                        "batch": str(batch.pk), "summary": f"第{version}版，{len(recs)}项服务（批量生成）"}))
+    ServiceList.objects.bulk_create(lists, batch_size=500)
+    RecommendationLog.objects.bulk_create(logs, batch_size=1000)
+    events_record_bulk(event_rows)
+    return len(lists), with_services

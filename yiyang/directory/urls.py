@@ -12,6 +12,7 @@ urlpatterns = [
     path("import/template.xlsx", views.institutions_template_download, name="import_template"),
     path("<uuid:service_id>/", views.detail, name="detail"),
     path("elder/<uuid:elder_id>/list/", views.elder_service_list, name="elder_list"),
+    path("lists/batch/", views.list_batches, name="list_batches"),
     path("lists/<uuid:list_id>/", views.list_print, name="list_print"),
     path("lists/<uuid:list_id>/share/", views.list_share, name="list_share"),
     path("shared/<str:token>/", views.shared, name="shared"),

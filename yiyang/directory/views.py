@@ -218,6 +218,42 @@ def elder_service_list(request: HttpRequest, elder_id: uuid.UUID) -> HttpRespons
         "errors": errors}, status=400 if errors else 200)
 
 
+@login_required
+def list_batches(request: HttpRequest) -> HttpResponse:
+    """Service lists for every active elder of a street or community at once, in the background;
+    the batches with their progress (the table polls itself while one is running)."""
+    from yiyang.core.access import jurisdiction_prefix
+    from yiyang.core.exceptions import ApplicationError, NotFoundError
+    from yiyang.directory import servicelists
+
+    try:
+        batches = access.batches_for(request.user)
+    except ForbiddenError as exc:
+        return forbidden(request, exc)
+    prefix = jurisdiction_prefix(request.user) or ""
+    own = Region.objects.filter(pk__startswith=prefix).order_by("code").first() if prefix else None
+    choices = ([own] if own else []) + list(Region.objects.filter(parent=own).order_by("code")) if own else []
+    error = ""
+    if request.method == "POST":
+        try:
+            region = access.access_batch_region(request.user, request.POST.get("region", ""))
+            servicelists.service_list_batch_start(actor=request.user, region_code=region.code)
+            messages.success(request, gettext("已开始为%(r)s的老人生成服务清单，完成后可在下表查看") % {"r": region.name})
+            return redirect("directory:list_batches")
+        except NotFoundError:
+            error = gettext("请选择辖区内的区域")
+        except ApplicationError as exc:
+            error = exc.message
+    rows = list(batches[:20])
+    names = dict(Region.objects.filter(pk__in={b.region_code for b in rows}).values_list("code", "name"))
+    for b in rows:
+        b.region_name = names.get(b.region_code, b.region_code)  # type: ignore[attr-defined]
+    running = any(b.status in ("queued", "running") for b in rows)
+    template = "directory/_batches.html" if request.headers.get("HX-Request") else "directory/batches.html"
+    return render(request, template, {"rows": rows, "choices": choices, "running": running, "error": error},
+                  status=400 if error else 200)
+
+
 def _print(request: HttpRequest, sl: Any, *, shared: bool, link: str = "") -> HttpResponse:
     from yiyang.directory import servicelists
 
@@ -281,11 +317,20 @@ def coverage_gaps(request: HttpRequest) -> HttpResponse:
                      "cells": [(g.uncovered.get(n, 0), g.with_need.get(n, 0)) for n in needs], "unlocated": g.unlocated})
     if last_street is not None:
         rows.append(_street_row(last_street, streets[last_street], needs, rows))
+    if len(prefix) < 9:  # a district or a city: each district's total, rolled up from its communities
+        district_names = dict(Region.objects.filter(code__in=[d + "000000" for d in coverage.rollup(gaps, 6)])
+                              .values_list("code", "name"))
+        for code, totals in sorted(coverage.rollup(gaps, 6).items()):
+            rows.append({"kind": "district", "street": district_names.get(code + "000000", code),
+                         "name": gettext("全区合计"),
+                         "cells": [(totals["uncovered"].get(n, 0), totals["with_need"].get(n, 0)) for n in needs],
+                         "unlocated": totals["unlocated"]})
     radius = round(coverage.circle_radius_m())
     if request.GET.get("format") == "xlsx":
         return _coverage_xlsx(rows, [names[n] for n in needs], radius)
     return render(request, "directory/coverage.html", {"rows": rows, "needs": [names[n] for n in needs],
-                                                       "radius": radius})
+                                                       "radius": radius,
+                                                       "can_batch": has_capability(request.user, access.SERVICE_LIST_BATCH)})
 
 
 def _street_row(code: str, totals: dict[str, Any], needs: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -43,10 +43,10 @@ def elder_benefits_plain(elder: Any) -> list[dict[str, Any]]:
 
 
 # The same as kept (the stored statuses the entitlements app keeps current after every elder
-# edit, assessment and rule change), for many elders at once: {elder id: {benefit code: (name,
-# entitled?)}} with 可享受 (True) and 可能符合 (False) only. Matching reads it to weigh costs;
-# one query, no rules evaluated.
-StoredBenefitSource = Callable[[list[Any]], dict[Any, dict[str, tuple[str, bool]]]]
+# edit, assessment and rule change), for many elders at once: {elder id: {benefit code: {"name",
+# "entitled", "how_to_apply", "reason"}}} with 可享受 (entitled True) and 可能符合 (False) only.
+# Matching weighs costs by it and a batch of service lists lists it; no rules evaluated.
+StoredBenefitSource = Callable[[list[Any]], dict[Any, dict[str, dict[str, Any]]]]
 _STORED_BENEFIT_SOURCES: list[StoredBenefitSource] = []
 
 
@@ -55,8 +55,8 @@ def register_stored_benefit_source(source: StoredBenefitSource) -> None:
         _STORED_BENEFIT_SOURCES.append(source)
 
 
-def elders_stored_benefits(elder_ids: list[Any]) -> dict[Any, dict[str, tuple[str, bool]]]:
-    out: dict[Any, dict[str, tuple[str, bool]]] = {}
+def elders_stored_benefits(elder_ids: list[Any]) -> dict[Any, dict[str, dict[str, Any]]]:
+    out: dict[Any, dict[str, dict[str, Any]]] = {}
     for source in _STORED_BENEFIT_SOURCES:
         for elder_id, benefits in source(elder_ids).items():
             out.setdefault(elder_id, {}).update(benefits)

@@ -104,14 +104,17 @@ def elder_benefits_plain(elder: Elder) -> list[dict[str, Any]]:
              "missing": i["missing"]} for i in items]
 
 
-def elders_benefits_stored(elder_ids: list[Any]) -> dict[Any, dict[str, tuple[str, bool]]]:
-    """The stored 可享受 / 可能符合 statuses of many elders: {elder id: {code: (name, entitled?)}}."""
-    out: dict[Any, dict[str, tuple[str, bool]]] = {}
+def elders_benefits_stored(elder_ids: list[Any]) -> dict[Any, dict[str, dict[str, Any]]]:
+    """The stored 可享受 / 可能符合 statuses of many elders, in the benefits' order:
+    {elder id: {code: {"name", "entitled", "how_to_apply", "reason"}}}."""
+    out: dict[Any, dict[str, dict[str, Any]]] = {}
     for start in range(0, len(elder_ids), 2000):
-        for elder_id, code, name, status in EntitlementStatus.objects.filter(
-                elder_id__in=elder_ids[start:start + 2000], status__in=(engine.ENTITLED, engine.MAYBE)).values_list(
-                "elder_id", "benefit__code", "benefit__name", "status"):
-            out.setdefault(elder_id, {})[code] = (name, status == engine.ENTITLED)
+        for elder_id, code, name, how, status, reason in EntitlementStatus.objects.filter(
+                elder_id__in=elder_ids[start:start + 2000], status__in=(engine.ENTITLED, engine.MAYBE)).order_by(
+                "benefit__sort_order").values_list(
+                "elder_id", "benefit__code", "benefit__name", "benefit__how_to_apply", "status", "reason"):
+            out.setdefault(elder_id, {})[code] = {"name": name, "entitled": status == engine.ENTITLED,
+                                                  "how_to_apply": how, "reason": reason}
     return out
 
 

@@ -282,9 +282,16 @@ def test_coverage_gaps_on_a_crafted_district(world, db):
     c.force_login(admin)
     html = c.get(reverse("directory:coverage")).content.decode()
     assert "服务覆盖缺口" in html and "梅京社区" in html and "街道合计" in html and "精神慰藉" in html
+    # The district's own total: every community of the district rolled up, in the page and the file.
+    district = coverage.rollup(gaps, 6)["440304"]
+    assert "全区合计" in html and district["uncovered"]["companionship"] >= a.uncovered["companionship"]
+    total_row = html[html.index("全区合计"):]
+    total_row = total_row[:total_row.index("</tr>")]
+    assert f"{district['unlocated']}</td>" in total_row
     xlsx = c.get(reverse("directory:coverage"), {"format": "xlsx"})
     ws = load_workbook(io.BytesIO(xlsx.content)).active
     assert ws.cell(row=2, column=1).value == "街道" and ws.max_row >= 4
+    assert "全区合计" in [ws.cell(row=r, column=2).value for r in range(1, ws.max_row + 1)]
     c.force_login(world["worker"])
     assert c.get(reverse("directory:coverage")).status_code == 403
 

@@ -1,5 +1,7 @@
 """``yiyang directory import FILE [--dry-run] [--json]`` and ``yiyang directory export [FILE]
-[--modified-after ISO]``: HSDS 3.1 service objects (a JSON array) in and out."""
+[--modified-after ISO]``: HSDS 3.1 service objects (a JSON array) in and out.
+``yiyang directory lists REGION``: a service list for every active elder of the region, in the
+foreground with its progress (the page /resources/lists/batch/ does the same in the background)."""
 
 from __future__ import annotations
 
@@ -28,12 +30,44 @@ class Command(BaseCommand):
         exp = sub.add_parser("export", help="导出")
         exp.add_argument("file", nargs="?", default="-")
         exp.add_argument("--modified-after", default="", help="只导出此时间之后修改过的（ISO 8601）")
+        lists = sub.add_parser("lists", help="为区域内全部在册老人生成养老服务清单")
+        lists.add_argument("region", help="区划代码（12位），如 440304006000")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "import":
             self._import(opts)
+        elif opts["action"] == "lists":
+            self._lists(opts)
         else:
             self._export(opts)
+
+    def _lists(self, opts: dict[str, Any]) -> None:
+        import time
+
+        from yiyang.directory import servicelists
+        from yiyang.directory.models import ServiceListBatch
+        from yiyang.regions.models import Region
+
+        if not Region.objects.filter(pk=opts["region"]).exists():
+            raise CommandError(f"没有这个区划代码：{opts['region']}")
+        batch = ServiceListBatch.objects.create(region_code=opts["region"],
+                                                total=servicelists.batch_elders(opts["region"]).count())
+        started = time.monotonic()
+        tty = self.stdout.isatty()
+
+        def progress(b: Any) -> None:
+            line = f"{b.done}/{b.total} 位老人，已生成 {b.created} 份清单，用时 {time.monotonic() - started:.0f} 秒"
+            if tty:
+                bar = "#" * int(30 * b.done / max(1, b.total))
+                self.stdout.write(f"\r[{bar:<30}] {line}", ending="")
+            else:
+                self.stdout.write(line)
+
+        batch = servicelists.service_list_batch_run(batch.pk, progress=progress)
+        if tty:
+            self.stdout.write("")
+        self.stdout.write(f"完成：{batch.done} 位老人，生成 {batch.created} 份清单（其中含推荐服务 {batch.with_services} 份），"
+                          f"用时 {time.monotonic() - started:.1f} 秒")
 
     def _import(self, opts: dict[str, Any]) -> None:
         path = Path(opts["file"])
