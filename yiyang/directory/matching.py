@@ -192,7 +192,7 @@ class Recommendation:
     factors: list[dict[str, Any]] = field(default_factory=list)
 
 
-class Cache(dict):  # type: ignore[type-arg]
+class Cache(dict):
     """Candidates by (point, region) for all ``needs``: a batch's elders of one cell share them."""
 
     def __init__(self, needs: Iterable[str]) -> None:

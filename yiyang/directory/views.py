@@ -247,7 +247,7 @@ def list_batches(request: HttpRequest) -> HttpResponse:
     rows = list(batches[:20])
     names = dict(Region.objects.filter(pk__in={b.region_code for b in rows}).values_list("code", "name"))
     for b in rows:
-        b.region_name = names.get(b.region_code, b.region_code)  # type: ignore[attr-defined]
+        b.region_name = names.get(b.region_code, b.region_code)
     running = any(b.status in ("queued", "running") for b in rows)
     template = "directory/_batches.html" if request.headers.get("HX-Request") else "directory/batches.html"
     return render(request, template, {"rows": rows, "choices": choices, "running": running, "error": error},
