@@ -179,6 +179,10 @@ class Candidate:
     fees_description: str
     caps: list[tuple[str, int]] = field(default_factory=list)
     prices: list[Decimal | None] = field(default_factory=list)
+    # The factors that do not depend on who asks (distance from the cell, places, stars,
+    # freshness), worked out once per place however many elders of the cell are ranked.
+    fixed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fixed_sum: float = 0.0
 
 
 @dataclass
@@ -193,11 +197,77 @@ class Recommendation:
 
 
 class Cache(dict):
-    """Candidates by (point, region) for all ``needs``: a batch's elders of one cell share them."""
+    """What a batch's elders share: pools of candidates by (point, region) for all ``needs``,
+    and the places of every active service around the chunk's elders in memory by tile (one
+    query for a chunk instead of one per home cell), with their free places and prices."""
 
     def __init__(self, needs: Iterable[str]) -> None:
         super().__init__()
         self.needs = tuple(sorted(needs))
+        self.tiles: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
+        self.loaded: set[tuple[int, int]] = set()
+        self.covering: dict[str, list[tuple[Any, ...]]] = {}
+        self.extra: dict[Any, list[tuple[Any, ...]]] = {}
+
+    def _tiles_around(self, point: tuple[float, float], radius_m: float) -> list[tuple[int, int]]:
+        lat0, lat1, lon0, lon1 = selectors._box(point[0], point[1], radius_m)
+        (a0, b0), (a1, b1) = _tile(lat0, lon0), _tile(lat1, lon1)
+        return [(a, b) for a in range(a0, a1 + 1) for b in range(b0, b1 + 1)]
+
+    def load_around(self, points: list[tuple[float, float]]) -> None:
+        """Read, once, every active service's places within reach of any of ``points``."""
+        missing = {tile for p in points for tile in self._tiles_around(p, HOME_REACH_M)} - self.loaded
+        if not missing:
+            return
+        a0, a1 = min(a for a, _b in missing), max(a for a, _b in missing)
+        b0, b1 = min(b for _a, b in missing), max(b for _a, b in missing)
+        t = _tables()
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['l']} l "  # noqa: S608
+                        f"JOIN {t['sal']} sal ON sal.location_id = l.id JOIN {t['s']} s ON s.id = sal.service_id "
+                        f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE l.latitude >= %s AND l.latitude < %s "
+                        f"AND l.longitude >= %s AND l.longitude < %s AND s.status = %s",
+                        [a0 / TILE, (a1 + 1) / TILE, b0 / TILE, (b1 + 1) / TILE, Service.Status.ACTIVE.value])
+            rows = cur.fetchall()
+        box = {(a, b) for a in range(a0, a1 + 1) for b in range(b0, b1 + 1)}
+        new_ids = set()
+        for row in rows:
+            tile = _tile(row[10], row[11])
+            if tile in box and tile not in self.loaded:
+                self.tiles.setdefault(tile, []).append(row)
+                new_ids.add(row[0])
+        self.loaded |= box
+        self._load_extras([sid for sid in new_ids if sid not in self.extra])
+
+    def _load_extras(self, ids: list[Any]) -> None:
+        for sid in ids:
+            self.extra.setdefault(sid, [])
+        for row in _extras(ids):
+            self.extra[row[0]].append(row)
+
+    def has_around(self, point: tuple[float, float]) -> bool:
+        return all(tile in self.loaded for tile in self._tiles_around(point, HOME_REACH_M))
+
+    def rows_around(self, point: tuple[float, float], radius_m: float, needs: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        wanted = set(needs)
+        return [row for tile in self._tiles_around(point, radius_m) for row in self.tiles.get(tile, ())
+                if row[9] in wanted]
+
+    def covering_rows(self, region_id: str, areas: list[str], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        if region_id not in self.covering:
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                self.covering[region_id] = cur.fetchall()
+            self._load_extras([row[0] for row in self.covering[region_id] if row[0] not in self.extra])
+        return list(self.covering[region_id])
+
+    def extras(self, ids: list[Any]) -> list[tuple[Any, ...]]:
+        missing = [sid for sid in ids if sid not in self.extra]
+        if missing:
+            self._load_extras(missing)
+        out = [row for sid in ids for row in self.extra[sid]]
+        out.sort(key=lambda r: (str(r[0]), r[1]))
+        return out
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
@@ -235,9 +305,11 @@ def _when(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def _candidates(pos: Position, needs: tuple[str, ...], region_id: str) -> dict[Any, Candidate]:
+def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
+                cache: Cache | None = None) -> dict[Any, Candidate]:
     """Every active service with one of ``needs`` that is within reach of ``pos`` or serves the
-    elder's area, with its free places and prices — two queries, plain rows."""
+    elder's area, with its free places and prices — two queries, plain rows; in a batch the
+    places come from the cache's tiles, loaded once for a chunk of elders."""
     speed, detour, circle = walk_settings()
     reach_m = 3 * circle * speed / detour  # beyond three circles a place is not recommended
     t = _tables()
@@ -247,25 +319,36 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str) -> dict[A
     covering = (f"SELECT {_SERVICE_COLUMNS}, NULL, NULL, 1 FROM {t['a']} a JOIN {t['s']} s ON s.id = a.service_id "  # noqa: S608
                 f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE a.region_code IN (%s, %s, %s) AND s.status = %s "
                 f"AND sn.need IN ({need_in})")
-    if pos.point is not None:
-        lat, lon = pos.point
-        lat0, lat1, lon0, lon1 = selectors._box(lat, lon, max(reach_m, HOME_REACH_M))
-        sql = (f"SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['l']} l "  # noqa: S608
-               f"JOIN {t['sal']} sal ON sal.location_id = l.id JOIN {t['s']} s ON s.id = sal.service_id "
-               f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE l.latitude BETWEEN %s AND %s "
-               f"AND l.longitude BETWEEN %s AND %s AND s.status = %s AND sn.need IN ({need_in}) "
-               f"UNION ALL {covering}")
-        params: list[Any] = [lat0, lat1, lon0, lon1, active, *needs, *areas, active, *needs]
+    rows: list[Any]
+    if cache is not None and pos.point is not None and cache.has_around(pos.point):
+        rows = cache.rows_around(pos.point, max(reach_m, HOME_REACH_M), needs)
+        rows += cache.covering_rows(region_id, areas, covering, [*areas, active, *needs])
     else:
-        sql = (f"SELECT {_SERVICE_COLUMNS}, NULL, NULL, 0 FROM {t['s']} s JOIN {t['sn']} sn ON sn.service_id = s.id "  # noqa: S608
-               f"WHERE s.region_code >= %s AND s.region_code < %s AND s.status = %s AND sn.need IN ({need_in}) "
-               f"UNION ALL {covering}")
-        street = region_id[:9]
-        params = [street, street + "~", active, *needs, *areas, active, *needs]
+        if pos.point is not None:
+            lat, lon = pos.point
+            lat0, lat1, lon0, lon1 = selectors._box(lat, lon, max(reach_m, HOME_REACH_M))
+            w_lat0, w_lat1, w_lon0, w_lon1 = selectors._box(lat, lon, reach_m)
+            comes = [str(k) for k in COMES_TO_HOME]
+            # The index serves the wider box; places farther than the walk are kept only for
+            # services that come to the door.
+            sql = (f"SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['l']} l "  # noqa: S608
+                   f"JOIN {t['sal']} sal ON sal.location_id = l.id JOIN {t['s']} s ON s.id = sal.service_id "
+                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE l.latitude BETWEEN %s AND %s "
+                   f"AND l.longitude BETWEEN %s AND %s AND s.status = %s AND sn.need IN ({need_in}) "
+                   f"AND ((l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s) OR s.kind IN ({_in(comes)})) "
+                   f"UNION ALL {covering}")
+            params: list[Any] = [lat0, lat1, lon0, lon1, active, *needs, w_lat0, w_lat1, w_lon0, w_lon1, *comes,
+                                 *areas, active, *needs]
+        else:
+            sql = (f"SELECT {_SERVICE_COLUMNS}, NULL, NULL, 0 FROM {t['s']} s JOIN {t['sn']} sn ON sn.service_id = s.id "  # noqa: S608
+                   f"WHERE s.region_code >= %s AND s.region_code < %s AND s.status = %s AND sn.need IN ({need_in}) "
+                   f"UNION ALL {covering}")
+            street = region_id[:9]
+            params = [street, street + "~", active, *needs, *areas, active, *needs]
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
     found: dict[Any, Candidate] = {}
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
     for row in rows:
         lat_l, lon_l, covers = row[10], row[11], bool(row[12])
         if lat_l is not None and pos.point is not None:
@@ -274,24 +357,19 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str) -> dict[A
                 continue
         else:
             d = None
-        sid = _uuid(row[0])
-        c = found.get(sid)
+        raw = row[0]  # as the driver gives it (SQLite: hex text); a UUID only once per service
+        c = found.get(raw)
         if c is None:
-            c = found[sid] = Candidate(sid, row[1], set(), d, covers, row[2], row[3], row[4], row[5], _when(row[6]),
-                                       row[7] or "", row[8] or "")
+            c = found[raw] = Candidate(_uuid(raw), row[1], set(), d, covers, row[2], row[3], row[4], row[5],
+                                       _when(row[6]), row[7] or "", row[8] or "")
         elif d is not None and (c.distance_m is None or d < c.distance_m):
             c.distance_m = d
         c.covers = c.covers or covers
         c.needs.add(row[9])
     if found:
-        ids = [sid.hex if connection.vendor == "sqlite" else sid for sid in found]
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT service_id, 0, unit, available, NULL FROM {t['cap']} WHERE service_id IN ({_in(ids)}) "  # noqa: S608
-                        f"UNION ALL SELECT service_id, 1, NULL, NULL, amount FROM {t['cost']} "
-                        f"WHERE service_id IN ({_in(ids)})", [*ids, *ids])
-            extra = sorted(cur.fetchall(), key=lambda r: (str(r[0]), r[1]))
+        extra = cache.extras(list(found)) if cache is not None else _extras(list(found))
         for sid, which, unit, available, amount in extra:
-            c = found[_uuid(sid)]
+            c = found[sid]
             if which == 0:
                 c.caps.append((unit, available))
             else:
@@ -299,42 +377,103 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str) -> dict[A
     return found
 
 
+def _extras(ids: list[Any]) -> list[tuple[Any, ...]]:
+    """Free places (0) and prices (1) of these services, in a stable order."""
+    t = _tables()
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT service_id, 0, unit, available, NULL FROM {t['cap']} WHERE service_id IN ({_in(part)}) "  # noqa: S608
+                        f"UNION ALL SELECT service_id, 1, NULL, NULL, amount FROM {t['cost']} "
+                        f"WHERE service_id IN ({_in(part)})", [*part, *part])
+            out += cur.fetchall()
+    out.sort(key=lambda r: (str(r[0]), r[1]))
+    return out
+
+
+TILE = 100  # tiles of 0.01° (≈ 1.1 km north–south) for a batch's places in memory
+
+
+def _tile(lat: float, lon: float) -> tuple[int, int]:
+    return int(lat * TILE), int(lon * TILE)
+
+
+class Pool:
+    """The candidates of one place and area, best first by the factors that do not depend on
+    the elder (``Candidate.fixed_sum``): a ranking reads it from the top and stops as soon as
+    no candidate below could still enter the list."""
+
+    def __init__(self, found: dict[Any, Candidate]) -> None:
+        self.found = found
+        self.ordered: list[Candidate] = []
+        self.prepared_for: Any = None
+
+    def prepare(self, key: Any, w: dict[str, float], circle: float, min_per_m: float,
+                stale_before: dt.datetime) -> None:
+        if self.prepared_for == key:
+            return
+        for c in self.found.values():
+            c.fixed = _fixed_factors(c, circle, min_per_m, w, stale_before)
+            c.fixed_sum = sum(w.get(code, 0) * f["score"] for code, f in c.fixed.items())
+        self.ordered = sorted(self.found.values(), key=lambda c: -c.fixed_sum)
+        self.prepared_for = key
+
+
+ORDER = ("distance", "capacity", "quality", "level_fit", "cost", "freshness")
+
+
 def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, level: int | None,
          means: Means | None, limit: int, now: dt.datetime | None = None,
          cache: Cache | None = None) -> dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]]:
-    """For each need, the ``limit`` best candidates with their score and factors."""
+    """For each need, the ``limit`` best candidates with their score and factors, ordered by
+    score, then distance, then the service's id."""
     now = now or timezone.now()
     needs = tuple(sorted(set(needs)))
     if not needs:
         return {}
     if cache is None:
-        found = _candidates(position, needs, region_id)
+        pool = Pool(_candidates(position, needs, region_id))
     else:  # a batch: one fetch per place and area, for every need tag, shared by its elders
         key = (position.point, region_id)
         if key not in cache:
-            cache[key] = _candidates(position, cache.needs, region_id)
-        found = cache[key]
+            cache[key] = Pool(_candidates(position, cache.needs, region_id, cache))
+        pool = cache[key]
     w = weights()
+    total_w = sum(w.get(code, 0) for code in ORDER) or 1.0
     speed, detour, circle = walk_settings()
+    stale_before = now - dt.timedelta(days=selectors.stale_days())
+    pool.prepare((tuple(sorted(w.items())), now.date(), speed, detour, circle), w, circle, detour / speed,
+                 stale_before)
     means = means or Means()
     payers = _payers(means)
-    stale_before = now - dt.timedelta(days=selectors.stale_days())
-    out: dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]] = {n: [] for n in needs}
-    for c in found.values():
-        if c.minimum_age is not None and age < c.minimum_age:
-            continue
-        if level is not None and ((c.min_level is not None and level < c.min_level)
-                                  or (c.max_level is not None and level > c.max_level)):
-            continue
-        factors = _factors(c, level, circle, detour / speed, w, payers, means, stale_before)
-        total = sum(w.get(f["code"], 0) for f in factors)
-        score = round(sum(w.get(f["code"], 0) * f["score"] for f in factors) / total, 3) if total else 0.0
-        for n in c.needs:
-            if n in out:
-                out[n].append((c, score, factors))
-    for items in out.values():
-        items.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"), str(t[0].id)))
-        del items[limit:]
+    if level is None:
+        level_f = _factor(w, "level_fit", 0.7, None, "老人尚未做能力评估")
+    else:
+        level_f = _factor(w, "level_fit", 1.0, level, f"接收能力等级{level}级的老人")
+    best_possible = w.get("level_fit", 0) * level_f["score"] + w.get("cost", 0) * 1.0
+    out: dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]] = {}
+    for need in needs:
+        top: list[tuple[Candidate, float, dict[str, Any]]] = []
+        for c in pool.ordered:
+            if need not in c.needs:
+                continue
+            if len(top) >= limit and (c.fixed_sum + best_possible) / total_w < top[-1][1] - 0.001:
+                break  # nothing further down can reach the list
+            if c.minimum_age is not None and age < c.minimum_age:
+                continue
+            if level is not None and ((c.min_level is not None and level < c.min_level)
+                                      or (c.max_level is not None and level > c.max_level)):
+                continue
+            cost_f = _factor(w, *_cost(c, payers, means))
+            parts = {**c.fixed, "level_fit": level_f, "cost": cost_f}
+            score = round(sum(w.get(code, 0) * parts[code]["score"] for code in ORDER) / total_w, 3)
+            top.append((c, score, cost_f))
+            top.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"),
+                                    str(t[0].id)))
+            del top[limit:]
+        out[need] = [(c, score, [{**c.fixed, "level_fit": level_f, "cost": cost_f}[code] for code in ORDER])
+                     for c, score, cost_f in top]
     return out
 
 
@@ -383,45 +522,43 @@ def _payers(means: Means) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def _factors(c: Candidate, level: int | None, circle: float, min_per_m: float, w: dict[str, float],
-             payers: dict[str, tuple[str, bool]], means: Means, stale_before: dt.datetime) -> list[dict[str, Any]]:
-    f = []
+def _factor(w: dict[str, float], code: str, score: float, value: Any, text: str) -> dict[str, Any]:
+    return {"code": code, "name": FACTOR_NAMES[code], "weight": w.get(code, 0), "value": value,
+            "score": round(score, 3), "text": text}
 
-    def add(code: str, score: float, value: Any, text: str) -> None:
-        f.append({"code": code, "name": FACTOR_NAMES[code], "weight": w.get(code, 0), "value": value,
-                  "score": round(score, 3), "text": text})
 
+def _fixed_factors(c: Candidate, circle: float, min_per_m: float, w: dict[str, float],
+                   stale_before: dt.datetime) -> dict[str, dict[str, Any]]:
+    """distance, capacity, quality, freshness: what the service is, seen from the cell."""
+    f = {}
     d = c.distance_m
     walk = None if d is None else d * min_per_m
     comes = c.kind in COMES_TO_HOME
     if comes and (c.covers or walk is None or walk > circle):
-        add("distance", 1.0 if c.covers else 0.6, None if d is None else round(d),
-            "上门服务，覆盖老人所在区域" if c.covers else "上门服务（机构距离较远，需确认能否上门）")
+        f["distance"] = _factor(w, "distance", 1.0 if c.covers else 0.6, None if d is None else round(d),
+                                "上门服务，覆盖老人所在区域" if c.covers else "上门服务（机构距离较远，需确认能否上门）")
     elif walk is None:
-        add("distance", 0.5, None, "距离未知")
+        f["distance"] = _factor(w, "distance", 0.5, None, "距离未知")
     else:
         score = 1.0 if walk <= circle else max(0.0, 1 - (walk - circle) / (2 * circle))
         where = "在15分钟服务圈内" if walk <= circle else "在15分钟服务圈外"
-        add("distance", score, round(d or 0), f"步行约{max(1, round(walk))}分钟（约{round(d or 0)}米），{where}")
+        f["distance"] = _factor(w, "distance", score, round(d or 0),
+                                f"步行约{max(1, round(walk))}分钟（约{round(d or 0)}米），{where}")
     free = [(u, a) for u, a in c.caps if a > 0]
     if free:
-        add("capacity", 1.0, dict(c.caps), "、".join(f"空余{u}{a}" for u, a in free))
+        f["capacity"] = _factor(w, "capacity", 1.0, dict(c.caps), "、".join(f"空余{u}{a}" for u, a in free))
     elif c.caps:
-        add("capacity", 0.2, dict(c.caps), "目前没有空余" + "、".join(u for u, _a in c.caps))
+        f["capacity"] = _factor(w, "capacity", 0.2, dict(c.caps), "目前没有空余" + "、".join(u for u, _a in c.caps))
     else:
-        add("capacity", 0.6, None, "未登记空余情况")
+        f["capacity"] = _factor(w, "capacity", 0.6, None, "未登记空余情况")
     if c.star_rating:
-        add("quality", c.star_rating / 5, c.star_rating, f"{c.star_rating}星级")
+        f["quality"] = _factor(w, "quality", c.star_rating / 5, c.star_rating, f"{c.star_rating}星级")
     else:
-        add("quality", 0.6, None, "暂无等级评定")
-    if level is None:
-        add("level_fit", 0.7, None, "老人尚未做能力评估")
-    else:
-        add("level_fit", 1.0, level, f"接收能力等级{level}级的老人")
-    add(*_cost(c, payers, means))
+        f["quality"] = _factor(w, "quality", 0.6, None, "暂无等级评定")
     fresh = c.confirmed_at is not None and c.confirmed_at >= stale_before
-    add("freshness", 1.0 if fresh else 0.5, c.confirmed_at.date().isoformat() if c.confirmed_at else None,
-        "信息近期已确认" if fresh else "信息较久未确认，请先电话核实")
+    f["freshness"] = _factor(w, "freshness", 1.0 if fresh else 0.5,
+                             c.confirmed_at.date().isoformat() if c.confirmed_at else None,
+                             "信息近期已确认" if fresh else "信息较久未确认，请先电话核实")
     return f
 
 

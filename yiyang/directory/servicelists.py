@@ -207,6 +207,7 @@ def _batch_chunk(batch: Any, elders: list[Any], cache: matching.Cache, details: 
     positions = matching.elders_positions(elders)
     versions = dict(ServiceList.objects.filter(elder_id__in=ids).values("elder_id").annotate(v=Max("version"))
                     .values_list("elder_id", "v"))
+    cache.load_around([p.point for p in positions.values() if p.point is not None])
     today = timezone.localdate()
     ranked = {}
     for e in elders:

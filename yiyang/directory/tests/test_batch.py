@@ -94,6 +94,15 @@ def test_a_street_makes_every_elders_list_in_the_background(world, db):
     content = lists[e[1].pk].content
     assert [s["name"] for s in content["services"] if s["need"] == "meals"] == ["批量近处饭堂", "批量远处饭堂"]
     assert all(s["address"] and s["why"] for s in content["services"])
+    # The batch ranks as one elder's page does (places from memory by tile, the same factors).
+    from yiyang.directory import matching
+    from yiyang.surveys.selectors import elder_current_needs
+
+    codes = [code for code, _n in elder_current_needs(e[1])]
+    _pos, one = matching.recommend_many(Elder.objects.get(pk=e[1].pk), codes, level=None,
+                                        limit=servicelists.PER_NEED)
+    assert [(s["need"], s["service_id"], s["why"]) for s in content["services"]] == [
+        (code, str(r.service.pk), r.explanation) for code in codes for r in one[code]]
     assert any(b["status"] == "可享受" for b in content["benefits"])  # 低保: benefits as the entitlements app keeps them
     # The elder of A2 without a home cell, her community without a centre: the street's services,
     # said to be at an unknown distance.
