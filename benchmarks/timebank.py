@@ -20,7 +20,9 @@ released together:
 * **transfers**: each client books random transfers between two accounts through
   ``ledger.ledger_book`` — the ledger's one write path: both account rows locked
   ``FOR UPDATE`` in key order, balances checked after the lock, the transaction row, two
-  entries hashed into their accounts' chains, both accounts' caches moved, one commit;
+  entries hashed into their accounts' chains, both accounts' caches moved, one commit. On
+  PostgreSQL that is one call of the ``timebank_book`` function in autocommit (one round
+  trip, ``yiyang/timebank/ledger_sql.py``);
 * **ceiling**: each client inserts rows of the entries' shape (same columns, the unique hash)
   into a scratch table, one row per commit.
 
@@ -191,6 +193,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     ids = setup_world(args.accounts, args.balance)
     setup_s = time.perf_counter() - t0
 
+    load_before = os.getloadavg()
     start = time.time() + 1.5
     results = run_clients(_transfers, [(ids, start, args.seconds, 1000 + i) for i in range(args.clients)])
     done = sum(r[0] for r in results)
@@ -218,10 +221,12 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         "setup_s": round(setup_s, 1), "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "ram_gib":
                                                   round(ram_gib() or 0, 1), "python": platform.python_version()},
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
     }
     print(f"{figures['database']} {settings_seen} · {args.clients} clients × {args.seconds:g} s · "
-          f"{args.accounts} accounts")
-    print(f"transfers (ledger_book, 2 row locks, 2 chained entries, 1 commit): {per_s:,.0f}/s "
+          f"{args.accounts} accounts · load average before {load_before[0]:.2f}, after "
+          f"{figures['load_average']['after'][0]:.2f} (1 min; other processes on the machine count)")
+    print(f"transfers (ledger_book: 2 row locks, 2 chained entries, 1 commit): {per_s:,.0f}/s "
           f"({done} booked, {refused} refused for want of credits)")
     print(f"ceiling (one INSERT per commit, same clients):                  {ceiling:,.0f}/s")
     print(f"ratio {per_s / ceiling:.2f} · bar ≥ {BAR_PER_S}/s on PostgreSQL: {'met' if per_s >= BAR_PER_S else 'NOT met'}")

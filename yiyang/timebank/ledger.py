@@ -7,7 +7,9 @@ by the database), reads their balances *after* the lock, refuses a holder's acco
 zero, then appends one entry per leg — chained to the account's previous entry by hash — and
 moves the account's caches (balance, sequence number, head hash) in the same transaction.
 Two redemptions racing for the last credits therefore queue on the account's row: the second
-sees the first's balance and is refused (docs/timebank.md).
+sees the first's balance and is refused (docs/timebank.md). On PostgreSQL these steps run in
+the database as one function call (``ledger_sql.py``: one round trip per booking); on SQLite
+in Python.
 
 ``ledger_verify`` recomputes everything from the entries: every hash and chain link, every
 account's sequence without gaps, each transaction balanced with at least two legs, no holder's
@@ -42,15 +44,45 @@ def _ts(value: Any) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+# The hash input, defined once: the fields in order, each with how it is written as text —
+# ``text`` as is, ``int`` in decimal, ``id`` as text or empty when absent (uuid, user id),
+# ``time`` in UTC ISO 8601 with microseconds. ``entry_hash`` joins them with U+001F after the
+# tag and hashes the UTF-8 bytes with SHA-256; ``ledger_sql.py`` generates PostgreSQL's
+# ``timebank_entry_hash`` (used by the booking function) from the same tuple, and a test
+# checks that both give the same digest.
+HASH_TAG = "yiyang-timebank-v1"
+HASH_INPUT: tuple[tuple[str, str], ...] = (
+    ("prev_hash", "text"), ("account_id", "int"), ("seq", "int"), ("amount", "int"), ("balance_after", "int"),
+    ("created_at", "time"), ("transaction_id", "id"), ("category", "text"), ("service_kind", "text"),
+    ("region_code", "text"), ("other_region_code", "text"), ("reason", "text"), ("reference", "text"),
+    ("corrects_id", "id"), ("actor_id", "id"), ("transaction_created_at", "time"),
+)
+
+
+def _hash_text(kind: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if kind == "time":
+        return _ts(value)
+    return str(value)
+
+
+def hash_of(values: dict[str, Any]) -> str:
+    """SHA-256 of the hash input ``values`` (a value for every field of ``HASH_INPUT``)."""
+    text = "\x1f".join([HASH_TAG, *(_hash_text(kind, values[name]) for name, kind in HASH_INPUT)])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def entry_hash(*, prev_hash: str, account_id: int, seq: int, amount: int, balance_after: int, created_at: Any,
                txn: LedgerTransaction) -> str:
     """SHA-256 over every field of the entry and of its transaction that matters."""
-    parts = [
-        "yiyang-timebank-v1", prev_hash, str(account_id), str(seq), str(amount), str(balance_after), _ts(created_at),
-        str(txn.pk), txn.category, txn.service_kind, txn.region_code, txn.other_region_code, txn.reason,
-        txn.reference, str(txn.corrects_id or ""), str(txn.actor_id or ""), _ts(txn.created_at),
-    ]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return hash_of({
+        "prev_hash": prev_hash, "account_id": account_id, "seq": seq, "amount": amount,
+        "balance_after": balance_after, "created_at": created_at, "transaction_id": txn.pk,
+        "category": txn.category, "service_kind": txn.service_kind, "region_code": txn.region_code,
+        "other_region_code": txn.other_region_code, "reason": txn.reason, "reference": txn.reference,
+        "corrects_id": txn.corrects_id, "actor_id": txn.actor_id, "transaction_created_at": txn.created_at,
+    })
 
 
 # --------------------------------------------------------------------------- accounts
@@ -128,6 +160,10 @@ def ledger_book(
     if category == Category.CORRECTION and (corrects is None or not reason.strip()):
         raise ValueError("a correction names the booking it corrects and a reason")
     now = at or timezone.now()
+    if connection.vendor == "postgresql":
+        return _book_pg(category=category, pairs=pairs, actor=actor, region_code=region_code,
+                        service_kind=service_kind, reason=reason, reference=reference,
+                        other_region_code=other_region_code, corrects=corrects, now=now)
     with transaction.atomic():
         ids = sorted({acc.pk for acc, _ in pairs})
         locked = _lock_accounts(ids)
@@ -163,10 +199,46 @@ def ledger_book(
     return txn
 
 
-# The booking's statements, in SQL: this is the ledger's hot path (every certification,
+def _book_pg(*, category: str, pairs: list[tuple[Account, int]], actor: Any, region_code: str, service_kind: str,
+             reason: str, reference: str, other_region_code: str, corrects: LedgerTransaction | None,
+             now: Any) -> LedgerTransaction:
+    """The booking on PostgreSQL: one call of ``timebank_book`` (ledger_sql.py), which locks,
+    checks, hashes and writes. Outside a transaction the call is its own transaction — one
+    round trip; inside one (a certification that also moves the request) it runs in a
+    savepoint, as the Python booking does, so a refusal leaves the caller's transaction usable."""
+    txn = LedgerTransaction(id=uuid.uuid4(), category=category, service_kind=service_kind, region_code=region_code,
+                            other_region_code=other_region_code, reason=reason, reference=reference,
+                            corrects=corrects, actor=actor if getattr(actor, "pk", None) else None, created_at=now)
+    params = [txn.pk, category, service_kind, region_code, other_region_code, reason, reference,
+              corrects.pk if corrects is not None else None, txn.actor_id, now,
+              [int(acc.pk) for acc, _ in pairs], [int(a) for _, a in pairs], [str(k) for k in Account.NON_NEGATIVE]]
+    sql = ("SELECT r_account, r_refused, r_balance, r_seq, r_head, r_name, r_needed FROM timebank_book("
+           "%s::uuid, %s, %s, %s, %s, %s, %s, %s::uuid, %s::bigint, %s::timestamptz, %s::bigint[], %s::bigint[], "
+           "%s::text[])")
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+    else:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+    if rows and rows[0][1]:
+        pk, _, balance, _, _, name, needed = rows[0]
+        raise InsufficientCredits(f"{name}积分不足：余额 {credits_text(balance)}，需要 {credits_text(needed)}",
+                                  detail={"account": pk, "balance": balance, "needed": needed})
+    caches = {r[0]: (int(r[2]), int(r[3]), r[4]) for r in rows}
+    for acc, _ in pairs:  # the caller's copies follow the booking
+        acc.balance, acc.seq, acc.head_hash = caches[acc.pk]
+    txn._state.adding = False
+    txn._state.db = connection.alias
+    return txn
+
+
+# The booking's statements on SQLite, in SQL: this is the ledger's hot path (every certification,
 # transfer, donation, redemption), and the ORM's per-statement overhead was most of a booking's
 # cost (benchmarks/timebank.py: ~20 ms of Python per booking through the ORM on this 2-core
-# machine under load). Four statements, each built once per booking.
+# machine under load). On PostgreSQL the same steps run in the database (``_book_pg``).
 
 
 @dataclass
@@ -196,8 +268,7 @@ ENTRY_COLUMNS = "transaction_id, account_id, seq, amount, balance_after, created
 
 def _write(txn: LedgerTransaction, entries: list[tuple[int, int, int, int, str, str]],
            accounts: dict[int, _Row]) -> None:
-    """The transaction row, its entries and the accounts' caches. On PostgreSQL one statement
-    (data-modifying CTEs), so a booking is three round trips: lock and read, write, commit."""
+    """The transaction row, its entries and the accounts' caches (SQLite)."""
     opts = LedgerTransaction._meta
     db = connection
     id_field = opts.get_field("id")
@@ -212,21 +283,12 @@ def _write(txn: LedgerTransaction, entries: list[tuple[int, int, int, int, str, 
         entry_params += [tid, account_id, seq, amount, balance_after, created, prev, digest]
     account_params = [(pk, row.balance, row.seq, row.head_hash) for pk, row in accounts.items()]
     with db.cursor() as cur:
-        if db.vendor == "postgresql":
-            account_values = ", ".join(["(%s::bigint, %s::bigint, %s::bigint, %s::varchar)"] * len(account_params))
-            sql = (f"WITH t AS (INSERT INTO timebank_ledgertransaction ({TXN_COLUMNS}) "  # noqa: S608 - placeholders only
-                   "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)), "
-                   f"e AS (INSERT INTO timebank_entry ({ENTRY_COLUMNS}) VALUES {entry_values}) "
-                   "UPDATE timebank_account AS a SET balance = v.balance, seq = v.seq, head_hash = v.head "
-                   f"FROM (VALUES {account_values}) AS v(id, balance, seq, head) WHERE a.id = v.id")
-            cur.execute(sql, [*txn_params, *entry_params, *[x for row in account_params for x in row]])
-        else:
-            cur.execute(f"INSERT INTO timebank_ledgertransaction ({TXN_COLUMNS}) "  # noqa: S608 - placeholders only
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", txn_params)
-            cur.execute(f"INSERT INTO timebank_entry ({ENTRY_COLUMNS}) VALUES {entry_values}",  # noqa: S608
-                        entry_params)
-            cur.executemany("UPDATE timebank_account SET balance = %s, seq = %s, head_hash = %s WHERE id = %s",
-                            [(b, q, h, pk) for pk, b, q, h in account_params])
+        cur.execute(f"INSERT INTO timebank_ledgertransaction ({TXN_COLUMNS}) "  # noqa: S608 - placeholders only
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", txn_params)
+        cur.execute(f"INSERT INTO timebank_entry ({ENTRY_COLUMNS}) VALUES {entry_values}",  # noqa: S608
+                    entry_params)
+        cur.executemany("UPDATE timebank_account SET balance = %s, seq = %s, head_hash = %s WHERE id = %s",
+                        [(b, q, h, pk) for pk, b, q, h in account_params])
     txn._state.adding = False
     txn._state.db = db.alias
 
