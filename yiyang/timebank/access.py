@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from yiyang.accounts.models import Role
 from yiyang.core.access import capability, grant, has_capability, in_jurisdiction, jurisdiction_filter
 from yiyang.core.exceptions import ForbiddenError, NotFoundError
-from yiyang.timebank.models import FamilyLink, Member, RequestStatus, ServiceRequest
+from yiyang.elders.models import Elder
+from yiyang.timebank.models import FamilyLink, LedgerTransaction, Member, RequestStatus, ServiceRequest, Team
 
 MEMBER_ROLE = Role.TIMEBANK_MEMBER
 
@@ -102,7 +104,8 @@ def open_requests_for(member: Member) -> QuerySet[ServiceRequest]:
 def access_request(user: Any, request_id: Any, capability: str | None = None) -> ServiceRequest:
     """One request. Members: only through a relationship (or an open request of their street
     to take); staff: their jurisdiction, then ``capability`` (403)."""
-    qs = ServiceRequest.objects.select_related("elder", "volunteer", "service_point", "team", "posted_for_member")
+    qs = ServiceRequest.objects.select_related("elder", "volunteer", "service_point", "team", "posted_for_member",
+                                               "estate")
     try:
         req = qs.get(pk=request_id)
     except (ServiceRequest.DoesNotExist, ValueError, TypeError, Exception):  # noqa: BLE001 - malformed ids too
@@ -145,3 +148,67 @@ def members_for(user: Any, capability: str = TB_VIEW) -> QuerySet[Member]:
     if not has_capability(user, capability):
         raise ForbiddenError()
     return jurisdiction_filter(Member.objects.select_related("region"), user, "region_id")
+
+
+# --------------------------------------------------------------------------- teams, family, bookings
+
+
+def teams_for(user: Any) -> QuerySet[Team]:
+    """Teams a member belongs to (or leads); for staff, the teams of their jurisdiction."""
+    qs = Team.objects.select_related("leader", "service_point", "region").order_by("name")
+    member = member_of(user)
+    if member is not None:
+        return qs.filter(Q(members=member) | Q(leader=member)).distinct()
+    if not has_capability(user, TB_VIEW):
+        raise ForbiddenError()
+    return jurisdiction_filter(qs, user, "region_id")
+
+
+def access_team(user: Any, team_id: Any) -> Team:
+    """One team: a member of it, or staff of its region (outside → 404, no ``timebank.view`` → 403)."""
+    try:
+        team = Team.objects.select_related("leader", "service_point", "region").get(pk=team_id)
+    except (Team.DoesNotExist, ValueError, TypeError):
+        raise NotFoundError() from None
+    member = member_of(user)
+    if member is not None:
+        if team.leader_id != member.pk and not team.members.filter(pk=member.pk).exists():
+            raise NotFoundError()
+        return team
+    if not in_jurisdiction(user, team.region_id):
+        raise NotFoundError()
+    if not has_capability(user, TB_VIEW):
+        raise ForbiddenError()
+    return team
+
+
+def access_linked_elder(user: Any, elder_id: Any) -> Elder:
+    """An elder as her family sees her in the time bank: only a member linked to her with her
+    consent to family proxy (家属代办) in force — otherwise 404, as for anyone else. Staff use
+    the registry's own ``elders.access.access_elder``."""
+    member = member_of(user)
+    if member is None:
+        raise NotFoundError()
+    try:
+        ids = {str(pk) for pk in linked_elder_ids(member)}
+    except (ValueError, TypeError):
+        raise NotFoundError() from None
+    if str(elder_id) not in ids:
+        raise NotFoundError()
+    return Elder.objects.get(pk=elder_id)
+
+
+def access_booking(user: Any, transaction_id: Any, capability: str | None = None) -> LedgerTransaction:
+    """One booking of the ledger, for staff of its region (``timebank.view``, then
+    ``capability``). Members see their bookings on their statement, not here: 404."""
+    if member_of(user) is not None:
+        raise NotFoundError()
+    try:
+        txn = LedgerTransaction.objects.select_related("actor", "corrects").get(pk=transaction_id)
+    except (LedgerTransaction.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFoundError() from None
+    if not in_jurisdiction(user, txn.region_code):
+        raise NotFoundError()
+    if not has_capability(user, TB_VIEW) or (capability is not None and not has_capability(user, capability)):
+        raise ForbiddenError()
+    return txn

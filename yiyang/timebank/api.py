@@ -8,13 +8,14 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from yiyang.core.access import in_jurisdiction, require_capability
-from yiyang.core.exceptions import NotFoundError
+from yiyang.core.exceptions import FieldErrors, NotFoundError
 from yiyang.elders import access as elder_access
 from yiyang.timebank import access, ledger, selectors, services
 from yiyang.timebank.models import (
     Account,
     CatalogueItem,
     Entry,
+    Estate,
     FraudFlag,
     LedgerTransaction,
     Member,
@@ -63,6 +64,7 @@ def request_read(r: ServiceRequest) -> RequestRead:
         credits = credits_text(sum(int(e.amount) for e in Entry.objects.filter(transaction_id=r.booking_id, amount__gt=0)))
     return RequestRead(
         id=r.pk, elder_id=r.elder_id, elder_name=r.elder.name, region_code=r.region_code,
+        estate=r.estate.name if r.estate_id and r.estate else None,
         service_point=r.service_point.name, kind=r.kind, kind_label=r.get_kind_display(), description=r.description,
         wanted_at=r.wanted_at, expected_minutes=r.expected_minutes, posted_as=r.posted_as, status=r.status,
         status_label=r.get_status_display(), volunteer=r.volunteer.name if r.volunteer else None,
@@ -160,8 +162,13 @@ def request_create(request: HttpRequest, payload: RequestCreate):
             raise NotFoundError()
     else:
         elder = elder_access.access_elder(request.user, payload.elder_id)
+    estate = None
+    if payload.estate_id is not None:
+        estate = Estate.objects.filter(pk=payload.estate_id, region_id=elder.region_id).first()
+        if estate is None:
+            raise FieldErrors({"estate_id": ["请选择老人所在社区的物业小区"]})
     req = services.request_post(actor=request.user, elder=elder, kind=payload.kind, description=payload.description,
-                                wanted_at=payload.wanted_at, expected_minutes=payload.expected_minutes)
+                                wanted_at=payload.wanted_at, expected_minutes=payload.expected_minutes, estate=estate)
     return Status(201, request_read(req))
 
 
@@ -289,9 +296,7 @@ def redemption_create(request: HttpRequest, payload: RedemptionIn):
 @router.post("/transactions/{transaction_id}/correct", response={201: TransactionRead},
              summary="冲正一笔记账（反向记账，注明原因；原记录保留）")
 def transaction_correct(request: HttpRequest, transaction_id: uuid.UUID, payload: ReasonIn):
-    booking = LedgerTransaction.objects.filter(pk=transaction_id).first()
-    if booking is None or not in_jurisdiction(request.user, booking.region_code):
-        raise NotFoundError()
+    booking = access.access_booking(request.user, transaction_id, access.TB_CORRECT)
     return Status(201, txn_read(services.booking_correct(actor=request.user, booking=booking,
                                                          reason=payload.reason)))
 

@@ -29,6 +29,7 @@ from yiyang.timebank.access import MEMBER_ROLE
 from yiyang.timebank.ledger import InsufficientCredits, member_account
 from yiyang.timebank.models import (
     CatalogueItem,
+    Estate,
     Member,
     Relation,
     ServiceKind,
@@ -66,7 +67,7 @@ def demo_build(ctx: DemoContext) -> str:
         return User.objects.create(username=username, full_name=name, role=role, region_id=region, password=password)
 
     counts = {"volunteers": 0, "families": 0, "requests": 0, "certified": 0, "redemptions": 0, "transfers": 0,
-              "donations": 0}
+              "donations": 0, "corrections": 0}
     for si, street in enumerate(streets):
         code9 = street.code[:9]
         communities = list(Region.objects.filter(parent=street).order_by("code"))
@@ -105,6 +106,18 @@ def demo_build(ctx: DemoContext) -> str:
         team = Team.objects.create(name=f"{street.name}青年志愿服务队", region=street, service_point=point,
                                    leader=volunteers[0][0], approved=True)
         team.members.set([v for v, _ in volunteers[:4]])
+        # The fourth level (物业小区): two estates in each community, the first with its own
+        # time-bank desk at the property service centre; a third of the requests name one.
+        estates: dict[str, list[Estate]] = {}
+        for comm in communities:
+            desk = ServicePoint.objects.create(name=f"{comm.name}花园物业服务中心时间银行点",
+                                               kind=ServicePoint.Kind.TIME_BANK, region=comm,
+                                               address=f"{comm.name}花园物业服务中心", hours="每天 8:30–18:00")
+            estates[comm.code] = [
+                Estate.objects.create(name=f"{comm.name}花园", region=comm, property_company="彩生活物业",
+                                      service_point=desk),
+                Estate.objects.create(name=f"{comm.name}一村", region=comm, property_company="万科物业"),
+            ]
         # Families: elders of the street who consented to family proxy, each with a son or daughter.
         elders = list(Elder.objects.filter(region__code__startswith=code9, active=True).order_by("pk")[:10])
         families: list[tuple[Member, User, Elder]] = []
@@ -141,8 +154,9 @@ def demo_build(ctx: DemoContext) -> str:
             if target in ("open", "taken", "in_service"):
                 start = now + dt.timedelta(days=rng.randint(1, 7)) if target != "in_service" else \
                     now - dt.timedelta(minutes=40)
+            estate = estates[elder.region_id][k % 2] if k % 3 == 0 and elder.region_id in estates else None
             req = services.request_post(actor=fam_user, elder=elder, kind=kind, description=DESCRIPTIONS[kind],
-                                        wanted_at=start, expected_minutes=minutes,
+                                        wanted_at=start, expected_minutes=minutes, estate=estate,
                                         at=min(start, now) - dt.timedelta(days=2))
             counts["requests"] += 1
             if target == "open":
@@ -171,8 +185,14 @@ def demo_build(ctx: DemoContext) -> str:
             if target == "rejected":
                 services.request_reject(actor=lead, req=req, reason="老人表示当天未接受服务")
                 continue
-            services.request_certify(actor=lead, req=req, at=start + dt.timedelta(days=1))
+            req = services.request_certify(actor=lead, req=req, at=start + dt.timedelta(days=1))
             counts["certified"] += 1
+            if si == 0 and counts["corrections"] == 0 and k >= 5 and req.booking is not None:
+                # One correction: the point certified a service twice on paper and undoes one
+                # booking with a compensating entry (the original stays on the ledger).
+                services.booking_correct(actor=lead, booking=req.booking,
+                                         reason="重复认证：该次服务已在纸质台账补记，冲回本次记入")
+                counts["corrections"] += 1
         # Credits in use: the older volunteers redeem locally; the young transfer to a parent
         # (a verified relative) or donate; the team donates its hours; the pool helps an elder.
         items = list(CatalogueItem.objects.filter(service_point=point).order_by("price"))
@@ -216,7 +236,7 @@ def demo_build(ctx: DemoContext) -> str:
         if pool >= 100:
             services.pool_grant(actor=lead, member=grantee, amount=100, reason="独居困难老人，爱心池拨付理发一次")
     return ("时间银行：{volunteers} 名志愿者（老中青）、{families} 位家属、{requests} 项需求（认证 {certified} 项）、"
-            "{redemptions} 次兑换、{transfers} 次转赠、{donations} 次捐赠；演示账号 volunteer_demo、family_demo、"
+            "{redemptions} 次兑换、{transfers} 次转赠、{donations} 次捐赠、{corrections} 次冲正；演示账号 volunteer_demo、family_demo、"
             "timebank_<9位街道代码>").format(**counts)
 
 

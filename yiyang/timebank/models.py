@@ -53,6 +53,10 @@ class Estate(models.Model):
     region = models.ForeignKey("regions.Region", verbose_name=_("所属社区"), on_delete=models.PROTECT,
                                db_column="region_code", related_name="+")
     property_company = models.CharField(_("物业服务企业"), max_length=100, blank=True)
+    # A point in the estate itself (a 物业服务中心 that runs a time-bank desk): requests posted
+    # for the estate are certified there; without one, the community's point (else the street's).
+    service_point = models.ForeignKey("stations.ServicePoint", verbose_name=_("小区时间银行服务点"), null=True,
+                                      blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("物业小区")
@@ -437,6 +441,10 @@ class CatalogueItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{credits_text(self.price)}）"
+
+    @property
+    def price_text(self) -> str:
+        return credits_text(self.price)
 
 
 class Redemption(models.Model):

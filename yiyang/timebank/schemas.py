@@ -45,6 +45,7 @@ class RequestCreate(Schema):
     description: str = Field(max_length=500)
     wanted_at: dt.datetime
     expected_minutes: int = Field(60, ge=15, le=480)
+    estate_id: int | None = None  # 物业小区 of the elder's community (4th level); its point certifies
 
 
 class RequestRead(Schema):
@@ -52,6 +53,7 @@ class RequestRead(Schema):
     elder_id: uuid.UUID
     elder_name: str
     region_code: str
+    estate: str | None = None
     service_point: str
     kind: str
     kind_label: str

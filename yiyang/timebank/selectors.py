@@ -173,7 +173,7 @@ STATS_COLUMNS = [
 ]
 
 
-def stats_xlsx(rows: list[dict[str, Any]], month: Any) -> bytes:
+def stats_xlsx(rows: list[dict[str, Any]], month: Any, estates: list[dict[str, Any]] | None = None) -> bytes:
     import io
 
     from openpyxl import Workbook
@@ -183,6 +183,78 @@ def stats_xlsx(rows: list[dict[str, Any]], month: Any) -> bytes:
     ws.append(["区域", "区划代码", *[label for _, label in STATS_COLUMNS]])
     for r in rows:
         ws.append([r["region"].name, r["region"].code, *[r[key] for key, _ in STATS_COLUMNS]])
+    if estates:
+        sheet = wb.create_sheet("物业小区")
+        sheet.append(["物业小区", "所属社区", "区划代码", "本月发布需求", "本月认证服务", "认证服务时长（小时）"])
+        for e in estates:
+            sheet.append([e["estate"].name, e["estate"].region.name, e["estate"].region_id, e["posted"],
+                          e["certified"], e["hours"]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def member_by_id_number(id_number: str) -> Member | None:
+    """The member registered with ``id_number`` (through its blind index), or None — also for
+    a number that fails the check character."""
+    from yiyang.core import pii
+    from yiyang.core.identifiers import IdentifierError, parse_id_number
+    from yiyang.timebank.services import ID_CTX
+
+    try:
+        ident = parse_id_number(id_number)
+    except IdentifierError:
+        return None
+    return Member.objects.filter(id_number_bidx=pii.blind_index(ident.value, ID_CTX) or "").first()
+
+
+def relatives_of(member: Member) -> list[tuple[Member, Any]]:
+    """Verified relatives of ``member`` (either side of the kinship) with the kinship."""
+    from django.db.models import Q
+
+    from yiyang.timebank.models import Kinship
+
+    rows = Kinship.objects.filter(Q(member=member) | Q(relative=member), verified_at__isnull=False).select_related(
+        "member", "relative").order_by("verified_at")
+    return [(k.relative if k.member_id == member.pk else k.member, k) for k in rows]
+
+
+def bookings_for(user: Any, limit: int = 50) -> QuerySet[Any]:
+    """Recent bookings of the caller's jurisdiction, newest first (for the corrections page)."""
+    from yiyang.timebank.models import LedgerTransaction
+
+    return (jurisdiction_filter(LedgerTransaction.objects.select_related("actor", "corrects"), user, "region_code")
+            .order_by("-created_at")[:limit])
+
+
+def place_of(req: ServiceRequest) -> str:
+    """The request's place in the five levels as people say it: 街道 社区 · 物业小区 (the fifth,
+    the family's home, is the elder's address and not repeated here)."""
+    from yiyang.regions.models import Region
+
+    names = dict(Region.objects.filter(code__in=[req.region_code[:9] + "000", req.region_code])
+                 .values_list("code", "name"))
+    parts = [names.get(req.region_code[:9] + "000", ""), names.get(req.region_code, req.region_code)]
+    text = " ".join(p for p in parts if p)
+    return f"{text} · {req.estate.name}" if req.estate_id and req.estate else text
+
+
+def estate_stats_for(user: Any, month: Any) -> list[dict[str, Any]]:
+    """The fourth level (物业小区) in the statistics: per estate of the caller's jurisdiction,
+    the month's requests posted there and the services certified there, with their hours."""
+    from django.db.models import Count, Sum
+
+    from yiyang.timebank.models import Estate, RequestStatus
+
+    start, end = month_bounds(month)
+    estates = list(jurisdiction_filter(Estate.objects.select_related("region"), user, "region_id")
+                   .order_by("region_id", "name"))
+    ids = [e.pk for e in estates]
+    posted = dict(ServiceRequest.objects.filter(estate_id__in=ids, created_at__gte=start, created_at__lt=end)
+                  .values_list("estate_id").annotate(n=Count("id")).values_list("estate_id", "n"))
+    done = {r[0]: r[1:] for r in ServiceRequest.objects.filter(
+        estate_id__in=ids, status=RequestStatus.CERTIFIED, certified_at__gte=start, certified_at__lt=end)
+        .values_list("estate_id").annotate(n=Count("id"), m=Sum("certified_minutes"))
+        .values_list("estate_id", "n", "m")}
+    return [{"estate": e, "posted": posted.get(e.pk, 0), "certified": done.get(e.pk, (0, 0))[0],
+             "hours": round((done.get(e.pk, (0, 0))[1] or 0) / 60, 1)} for e in estates]

@@ -33,6 +33,7 @@ from yiyang.timebank.models import (
     Account,
     CatalogueItem,
     Category,
+    Estate,
     FamilyLink,
     FraudFlag,
     Kinship,
@@ -206,10 +207,14 @@ def family_link(*, actor: Any, member: Member, elder: Any, relation: str) -> Fam
 # --------------------------------------------------------------------------- requests
 
 
-def point_for(region_code: str) -> ServicePoint | None:
-    """The time-bank point that certifies services in a community: the community's own, else
-    its street's."""
+def point_for(region_code: str, estate: Estate | None = None) -> ServicePoint | None:
+    """The time-bank point that certifies services in a place: the estate's own (物业), else the
+    community's, else its street's."""
     points = ServicePoint.objects.filter(kind=ServicePoint.Kind.TIME_BANK, active=True)
+    if estate is not None and estate.service_point_id:
+        own = points.filter(pk=estate.service_point_id).first()
+        if own is not None:
+            return own
     return (points.filter(region_id=region_code).order_by("pk").first()
             or points.filter(region__code__startswith=region_code[:9]).order_by("region_id", "pk").first())
 
@@ -246,9 +251,11 @@ def request_post(
         errors["wanted_at"] = ["请填写期望服务时间"]
     if not elder.active:
         errors["elder"] = ["该老人档案已注销"]
+    if estate is not None and estate.region_id != elder.region_id:
+        errors["estate"] = ["请选择老人所在社区的物业小区"]
     if errors:
         raise FieldErrors(errors)
-    point = point_for(elder.region_id)
+    point = point_for(elder.region_id, estate)
     if point is None:
         raise ApplicationError("该社区及所在街道尚无时间银行服务点，暂不能发布需求", code="no_point")
     req = ServiceRequest.objects.create(
@@ -257,7 +264,7 @@ def request_post(
         posted_by=actor, posted_for_member=member if posted_as == PostedAs.FAMILY else None)
     event_record(type=events.REQUEST_POSTED, actor=actor, elder_id=elder.pk, subject=req, region_code=req.region_code,
                  occurred_at=at, payload={"kind": kind, "kind_label": str(req.get_kind_display()), "posted_as": posted_as,
-                          "wanted_at": wanted_at.isoformat()})
+                          "wanted_at": wanted_at.isoformat(), "estate": estate.name if estate else ""})
     return req
 
 

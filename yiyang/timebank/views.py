@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from yiyang.core.access import has_capability, jurisdiction_filter, require_capability
-from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
+from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError, NotFoundError
 from yiyang.core.overview import month_parse
 from yiyang.core.web import form_add_errors
 from yiyang.elders import access as elder_access
@@ -23,16 +23,27 @@ from yiyang.elders.models import Elder
 from yiyang.timebank import access, ledger, selectors, services
 from yiyang.timebank.forms import (
     CertifyForm,
+    CorrectionForm,
+    CreditsForm,
     FlagForm,
+    KinshipForm,
     PositionForm,
     RateForm,
     ReasonForm,
     RequestForm,
     ReviewForm,
     RuleForm,
+    TransferForm,
 )
 from yiyang.timebank.models import (
+    CatalogueItem,
+    Category,
+    Estate,
+    FamilyLink,
     FraudFlag,
+    LedgerTransaction,
+    Member,
+    Redemption,
     RegionRule,
     RequestStatus,
     ServiceRequest,
@@ -72,18 +83,22 @@ def request_new(request: HttpRequest) -> HttpResponse:
     if member is not None:
         elders = list(Elder.objects.filter(pk__in=access.linked_elder_ids(member), active=True))
     else:
-        require_capability(request.user, access.TB_POST)
+        # The elder first: outside the jurisdiction is 404 whatever the role holds.
         elder_id = request.GET.get("elder") or request.POST.get("elder")
         elders = [elder_access.access_elder(request.user, elder_id)] if elder_id else []
+        require_capability(request.user, access.TB_POST)
     if not elders:
         raise NotFoundError("没有可以代为发布需求的老人（家属须经老人授权“家属代办”）")
-    form = RequestForm(request.POST or None, elders=elders)
+    estates = list(Estate.objects.filter(region_id__in={e.region_id for e in elders}).order_by("name"))
+    form = RequestForm(request.POST or None, elders=elders, estates=estates)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         elder = next(e for e in elders if str(e.pk) == d["elder"])
+        estate = next((x for x in estates if str(x.pk) == d.get("estate")), None)
         try:
             req = services.request_post(actor=request.user, elder=elder, kind=d["kind"], description=d["description"],
-                                        wanted_at=d["wanted_at"], expected_minutes=d["expected_minutes"])
+                                        wanted_at=d["wanted_at"], expected_minutes=d["expected_minutes"],
+                                        estate=estate)
         except FieldErrors as exc:
             form_add_errors(form, exc)
         except ApplicationError as exc:
@@ -102,7 +117,7 @@ def _request_context(request: HttpRequest, req: ServiceRequest) -> dict[str, Any
         member is None and has_capability(user, access.TB_POST))
     can_certify = member is None and has_capability(user, access.TB_CERTIFY)
     return {
-        "req": req, "member": member, "is_volunteer": is_volunteer,
+        "req": req, "member": member, "is_volunteer": is_volunteer, "place": selectors.place_of(req),
         "can_take": member is not None and member.is_volunteer and req.status == RequestStatus.OPEN
         and not is_volunteer and req.elder_id not in access.linked_elder_ids(member),
         "can_checkin": is_volunteer and req.status == RequestStatus.TAKEN,
@@ -195,7 +210,8 @@ def point(request: HttpRequest) -> HttpResponse:
     return render(request, "timebank/point.html", {
         "pending": pending, "to_certify": to_certify, "flags": flags, "recent": recent,
         "review_form": ReviewForm(), "flag_form": FlagForm(), "certify_form": CertifyForm(),
-        "can_post": has_capability(user, access.TB_POST),
+        "can_post": has_capability(user, access.TB_POST), "can_correct": has_capability(user, access.TB_CORRECT),
+        "can_members": has_capability(user, access.TB_MEMBERS),
         "can_stats": has_capability(user, access.TB_STATS)})
 
 
@@ -257,13 +273,14 @@ def stats(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         month = month_parse(None)
     rows = selectors.stats_for(request.user, month)
+    estates = selectors.estate_stats_for(request.user, month)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(selectors.stats_xlsx(rows, month), content_type=(
+        response = HttpResponse(selectors.stats_xlsx(rows, month, estates), content_type=(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
         response["Content-Disposition"] = f'attachment; filename="timebank-{month:%Y-%m}.xlsx"'
         return response
     return render(request, "timebank/stats.html", {
-        "rows": rows, "columns": selectors.STATS_COLUMNS, "month": month,
+        "rows": rows, "columns": selectors.STATS_COLUMNS, "month": month, "estates": estates,
         "can_rules": has_capability(request.user, access.TB_RULES)})
 
 
@@ -287,3 +304,204 @@ def rules(request: HttpRequest) -> HttpResponse:
                                                    "inherited": inherited})
 
 
+
+
+# --------------------------------------------------------------------------- teams
+
+
+@login_required
+def teams(request: HttpRequest) -> HttpResponse:
+    """志愿服务团队: a member's teams, or — for staff — the teams of the jurisdiction."""
+    rows = list(access.teams_for(request.user))
+    for team in rows:
+        team.account_row = ledger.team_account(team)  # type: ignore[attr-defined]
+    return render(request, "timebank/teams.html", {"teams": rows, "member": access.member_of(request.user)})
+
+
+@login_required
+def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    """One team: its members, its account (hours booked to it) and its services; the leader
+    (or staff at the counter) donates the team's hours — the only thing they may do where the
+    region's rule 团队时长只能捐赠 holds."""
+    team = access.access_team(request.user, team_id)
+    account = ledger.team_account(team)
+    me = access.member_of(request.user)
+    can_donate = (me is not None and team.leader_id == me.pk) or (
+        me is None and has_capability(request.user, access.TB_REDEEM))
+    form = CreditsForm(request.POST or None)
+    if request.method == "POST":
+        if not can_donate:
+            raise ForbiddenError("只有团队负责人可以捐赠团队时长")
+        if form.is_valid():
+            try:
+                services.donate(actor=request.user, team=team, amount=form.hundredths)
+            except FieldErrors as exc:
+                form_add_errors(form, exc)
+            except ApplicationError as exc:
+                if exc.status in (403, 404):
+                    raise
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "已将团队时长捐赠至爱心池。")
+                return redirect("timebank:team", team_id=team.pk)
+    served = list(ServiceRequest.objects.filter(team=team, status=RequestStatus.CERTIFIED)
+                  .select_related("volunteer").order_by("-certified_at")[:30])
+    return render(request, "timebank/team.html", {
+        "team": team, "account": account, "members": list(team.members.order_by("name")), "served": served,
+        "hours": sum(r.certified_minutes or 0 for r in served) / 60, "entries": selectors.statement(account, 30),
+        "rule": rules_for(team.region_id), "can_donate": can_donate, "form": form})
+
+
+# --------------------------------------------------------------------------- family
+
+
+@login_required
+def family(request: HttpRequest) -> HttpResponse:
+    """家人: verified relatives (credits may be transferred to them) and the elders the member
+    is linked to — each shown only while her consent to family proxy is in force."""
+    member = access.require_member(request.user)
+    account = ledger.member_account(member)
+    relatives = selectors.relatives_of(member)
+    form = TransferForm(request.POST or None, relatives=[m for m, _ in relatives])
+    if request.method == "POST" and form.is_valid():
+        to = next(m for m, _ in relatives if str(m.pk) == form.cleaned_data["to"])
+        try:
+            services.transfer(actor=request.user, member=member, to=to, amount=form.hundredths)
+        except FieldErrors as exc:
+            form_add_errors(form, exc)
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                raise
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"已转赠给{to.name}。")
+            return redirect("timebank:family")
+    links = list(FamilyLink.objects.filter(member=member).select_related("elder", "consent").order_by("created_at"))
+    return render(request, "timebank/family.html", {
+        "member": member, "account": account, "relatives": relatives, "form": form, "links": links,
+        "allow_transfer": rules_for(member.region_id).allow_transfer})
+
+
+@login_required
+def family_elder(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
+    """A parent as her family sees her in the time bank (consent in force): her requests and
+    who served her, her own time-bank balance if she is a member."""
+    elder = access.access_linked_elder(request.user, elder_id)
+    reqs = list(access.requests_for(request.user).filter(elder=elder).order_by("-wanted_at")[:50])
+    own = Member.objects.filter(elder=elder, active=True).first()
+    return render(request, "timebank/family_elder.html", {
+        "elder": elder, "requests": reqs, "own_account": ledger.member_account(own) if own else None,
+        "hours": sum(r.certified_minutes or 0 for r in reqs if r.status == RequestStatus.CERTIFIED) / 60})
+
+
+@login_required
+def member_relatives(request: HttpRequest, member_id: uuid.UUID) -> HttpResponse:
+    """Staff verify a relative of a member (户口簿、结婚证…): credits may then be transferred
+    between them, and neither may serve the other for credit."""
+    m = access.access_member(request.user, member_id, access.TB_MEMBERS)
+    if access.member_of(request.user) is not None:
+        raise NotFoundError()
+    form = KinshipForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        relative = selectors.member_by_id_number(form.cleaned_data["id_number"])
+        if relative is None:
+            form.add_error("id_number", "未找到该身份证号登记的时间银行成员（请先登记）")
+        else:
+            try:
+                services.kinship_verify(actor=request.user, member=m, relative=relative,
+                                        relation=form.cleaned_data["relation"],
+                                        evidence=form.cleaned_data["evidence"])
+            except FieldErrors as exc:
+                form_add_errors(form, exc)
+            else:
+                messages.success(request, f"已核验：{m.name} 与 {relative.name}")
+                return redirect("timebank:member_relatives", member_id=m.pk)
+    return render(request, "timebank/member_relatives.html", {
+        "m": m, "relatives": selectors.relatives_of(m), "form": form,
+        "links": list(FamilyLink.objects.filter(member=m).select_related("elder", "consent"))})
+
+
+# --------------------------------------------------------------------------- redemption
+
+
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """兑换目录: the items, the district's first (在地兑换); a member redeems from here. Staff
+    browse it; a region's administrator edits the items in the admin."""
+    me = access.member_of(request.user)
+    if me is None:
+        require_capability(request.user, access.TB_VIEW)
+    items = selectors.catalogue_for(request.user)
+    account = ledger.member_account(me) if me is not None else None
+    home = me.region_id if me is not None else (getattr(request.user, "region_id", None) or "")
+    rows = [{"item": i, "local": i.region_code[:6] == home[:6],
+             "affordable": account is not None and account.balance >= i.price} for i in items]
+    mine = (list(Redemption.objects.filter(member=me).select_related("item").order_by("-created_at")[:20])
+            if me is not None else [])
+    return render(request, "timebank/catalogue.html", {
+        "rows": rows, "member": me, "account": account, "redemptions": mine,
+        "redeem_age": rules_for(me.region_id).redeem_min_age if me is not None else None,
+        "can_edit": getattr(request.user, "is_staff", False) and has_capability(request.user, access.TB_RULES)})
+
+
+@login_required
+@require_POST
+def catalogue_redeem(request: HttpRequest, item_id: int) -> HttpResponse:
+    me = access.require_member(request.user)
+    item = CatalogueItem.objects.select_related("service_point").filter(pk=item_id, active=True).first()
+    if item is None:
+        raise NotFoundError()
+    try:
+        red = services.redeem(actor=request.user, member=me, item=item)
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已兑换：{item.name}（{'通存通兑' if red.exchanged else '在地兑换'}），"
+                                  f"请到{item.service_point.name}出示。")
+    return redirect("timebank:catalogue")
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+@login_required
+def corrections(request: HttpRequest) -> HttpResponse:
+    """冲正: recent bookings of the jurisdiction to open and correct, and the corrections made."""
+    require_capability(request.user, access.TB_CORRECT)
+    recent = list(selectors.bookings_for(request.user))
+    done = [t for t in recent if t.category == Category.CORRECTION]
+    return render(request, "timebank/corrections.html", {
+        "bookings": [t for t in recent if t.category != Category.CORRECTION], "done": done})
+
+
+@login_required
+def booking(request: HttpRequest, transaction_id: uuid.UUID) -> HttpResponse:
+    """One booking: its legs, what it was for (the certified service, with the elder), its
+    correction if any; staff with ``timebank.correct`` book a compensating entry with a reason."""
+    txn = access.access_booking(request.user, transaction_id)
+    can_correct = has_capability(request.user, access.TB_CORRECT)
+    form = CorrectionForm(request.POST or None)
+    if request.method == "POST":
+        if not can_correct:
+            raise ForbiddenError()
+        if form.is_valid():
+            try:
+                fix = services.booking_correct(actor=request.user, booking=txn, reason=form.cleaned_data["reason"])
+            except FieldErrors as exc:
+                form_add_errors(form, exc)
+            except ApplicationError as exc:
+                if exc.status in (403, 404):
+                    raise
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "已冲正：每条分录以相反金额记入，原记账保留。")
+                return redirect("timebank:booking", transaction_id=fix.pk)
+    service = ServiceRequest.objects.select_related("elder", "volunteer").filter(
+        booking_id=(txn.corrects_id or txn.pk)).first()
+    corrected_by = LedgerTransaction.objects.filter(corrects=txn).first()
+    return render(request, "timebank/booking.html", {
+        "txn": txn, "entries": list(txn.entries.select_related("account").order_by("id")), "service": service,
+        "corrected_by": corrected_by, "form": form,
+        "can_correct": can_correct and txn.category != Category.CORRECTION and corrected_by is None})
