@@ -94,6 +94,7 @@ def _transfers(args: tuple[list[int], float, int, Any]) -> tuple[int, int]:
     from yiyang.timebank.models import Account, Category
 
     rng = random.Random(seed)
+    accounts = {pk: Account(pk=pk) for pk in ids}  # a client holds its account objects, as callers do
     done = refused = 0
     while time.time() < start_at:
         time.sleep(0.001)
@@ -102,7 +103,7 @@ def _transfers(args: tuple[list[int], float, int, Any]) -> tuple[int, int]:
         a, b = rng.sample(ids, 2)
         try:
             amount = rng.randint(1, 50)
-            ledger_book(category=Category.TRANSFER, legs=[(Account(pk=a), -amount), (Account(pk=b), amount)],
+            ledger_book(category=Category.TRANSFER, legs=[(accounts[a], -amount), (accounts[b], amount)],
                         region_code=COMMUNITY)
             done += 1
         except InsufficientCredits:
