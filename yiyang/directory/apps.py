@@ -21,7 +21,7 @@ class DirectoryConfig(AppConfig):
         )
         from yiyang.directory import access, demo, home, referrals, sections
         from yiyang.directory.events import EVENT_TYPES
-        from yiyang.elders.registry import register_elder_section
+        from yiyang.elders.registry import register_elder_section, register_visit_section
 
         register_event_types(EVENT_TYPES)
         register_event_types(referrals.EVENT_TYPES)
@@ -43,6 +43,8 @@ class DirectoryConfig(AppConfig):
                                items=home.todo_referrals))
         register_todo(TodoList("directory_stale", _("待确认的服务信息"), order=70, capability=access.DIRECTORY_PROVIDER,
                                items=home.todo_stale))
+        register_visit_section(PageSection("referrals", "directory/_visit_section.html", order=10,
+                                           context=sections.visit_referrals))
         register_elder_section(PageSection("recommendations", "directory/_elder_section.html", order=35,
                                            context=sections.elder_recommendations))
         register_demo(DemoBuilder("directory", demo.demo_build, after=("regions", "stations", "elders", "surveys")))

@@ -26,3 +26,18 @@ def elder_recommendations(request: Any, elder: Any) -> dict[str, Any] | None:
         status__in=[Referral.Status.CHECKED, Referral.Status.CANCELLED]).select_related("service"))
     return {"elder": elder, "groups": groups, "position": position, "referrals": open_referrals,
             "can_list": has_capability(request.user, access.SERVICE_LIST)}
+
+
+def visit_referrals(request: Any, elder: Any) -> dict[str, Any] | None:
+    """On the visit form: the elder's open referrals, to ask about — delivered ones can be
+    checked there and then (回访核实), the others are shown with where they stand."""
+    from yiyang.directory.models import Referral
+
+    if not has_capability(request.user, access.SERVICE_LIST):
+        return None
+    open_referrals = list(Referral.objects.filter(elder_id=elder.pk).exclude(
+        status__in=[Referral.Status.CHECKED, Referral.Status.CANCELLED, Referral.Status.DECLINED])
+        .select_related("service").order_by("created_at"))
+    if not open_referrals:
+        return None
+    return {"elder": elder, "referrals": open_referrals, "back": request.get_full_path()}

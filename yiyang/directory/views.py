@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -444,6 +445,9 @@ def referral_step(request: HttpRequest, referral_id: uuid.UUID, step: str) -> Ht
             (referrals.referral_check if step == "check" else referrals.referral_cancel)(
                 actor=request.user, referral=r, note=note)
             back = reverse("elders:detail", args=[r.elder_id]) + "#recommendations"
+            nxt = request.POST.get("next", "")
+            if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+                back = nxt  # checked during a visit: back to the visit form
         else:
             raise Http404
     except FieldErrors as exc:

@@ -25,6 +25,21 @@ def elder_sections_html(request: Any, elder: Any) -> list[SafeString]:
             for template, context in sections_for(ELDER_SECTIONS, request, elder)]
 
 
+# What to check with the elder during a visit, contributed by other apps (the directory's open
+# referrals: 服务是否已提供、是否满意). Shown on the visit form above it; the visit page knows no
+# app by name. Each section is its own form(s), outside the visit's form.
+VISIT_SECTIONS = Registry[PageSection]("visit page sections")
+
+
+def register_visit_section(section: PageSection) -> None:
+    VISIT_SECTIONS.add(section)
+
+
+def visit_sections_html(request: Any, elder: Any) -> list[SafeString]:
+    return [mark_safe(render_to_string(template, context, request))  # noqa: S308 - our templates, autoescaped
+            for template, context in sections_for(VISIT_SECTIONS, request, elder)]
+
+
 # What an elder may apply for, in plain words, for documents handed to the elder (the large-type
 # assessment report). The entitlements app registers the source; the report knows no app by name.
 BenefitSource = Callable[[Any], list[dict[str, Any]]]

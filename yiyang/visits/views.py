@@ -94,8 +94,10 @@ def record(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
                 text += f"签到位置距住址约 {visit.checkin_distance_m} 米，已标记。"
             messages.success(request, text)
             return redirect(request.POST.get("next") or reverse("visits:today"))
+    from yiyang.elders.registry import visit_sections_html
+
     return render(request, "visits/record.html", {
-        "elder": elder, "form": form, "plan": plan, "phase": plan.phase(timezone.localdate()) if plan else "",
+        "elder": elder, "form": form, "plan": plan, "sections": visit_sections_html(request, elder), "phase": plan.phase(timezone.localdate()) if plan else "",
         "can_backdate": access.has_capability(request.user, visit_access.VISIT_BACKDATE),
         "next": request.GET.get("next", ""),
     }, status=422 if request.method == "POST" else 200)

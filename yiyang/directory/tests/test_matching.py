@@ -409,3 +409,32 @@ def test_referrals_through_the_api(world, db):
     assert resp.json()["status"] == "accepted"
     assert c.post(f"/api/v1/referrals/{rid}/accept", {}, content_type="application/json", **w).status_code == 403
     assert rid in [x["id"] for x in c.get("/api/v1/referrals", **w).json()]
+
+
+def test_the_visit_form_asks_about_open_referrals_and_checks_them_there(world, db):
+    from yiyang.directory import referrals
+    from yiyang.directory.models import Referral
+
+    elder = factories.make_elder(world["worker"], name="郑回访", id_number=factories.make_id_number(_born(78)))
+    r = referrals.referral_send(actor=world["worker"], elder=elder, service=Service.objects.get(name="近处饭堂"),
+                                consent={"granted_by": "郑回访", "method": "verbal_witnessed"})
+    c = Client()
+    c.force_login(world["worker"])
+    visit_url = reverse("visits:record", args=[elder.pk])
+    page = c.get(visit_url).content.decode()
+    # Sent, not yet delivered: shown with where it stands, nothing to check yet.
+    assert "顺便问问：转介的服务" in page and "近处饭堂" in page and "已转介，待机构答复" in page
+    assert reverse("directory:referral_step", args=[r.pk, "check"]) not in page
+    referrals.referral_answer(actor=None, referral=r, accept=True)
+    referrals.referral_deliver(actor=None, referral=Referral.objects.get(pk=r.pk), note="已开始送餐")
+    page = c.get(visit_url).content.decode()
+    assert "已提供服务" in page and reverse("directory:referral_step", args=[r.pk, "check"]) in page
+    resp = c.post(reverse("directory:referral_step", args=[r.pk, "check"]), {"note": "老人说饭菜可口", "next": visit_url})
+    assert resp.status_code == 302 and resp.url == visit_url
+    assert Referral.objects.get(pk=r.pk).status == "checked"
+    assert "顺便问问" not in c.get(visit_url).content.decode()  # nothing open any more
+    # A next pointing elsewhere is not followed.
+    r2 = referrals.referral_send(actor=world["worker"], elder=elder, service=Service.objects.get(name="远处饭堂"))
+    resp = c.post(reverse("directory:referral_step", args=[r2.pk, "cancel"]), {"note": "老人不需要了",
+                                                                           "next": "https://evil.example/"})
+    assert resp.url.startswith(reverse("elders:detail", args=[elder.pk]))
