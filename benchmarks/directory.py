@@ -77,6 +77,7 @@ def generate(n: int, seed: int) -> None:
         ServiceAtLocation,
         ServiceCapacity,
         ServiceNeed,
+        tile_of,
     )
     from yiyang.regions.models import Region
 
@@ -94,9 +95,10 @@ def generate(n: int, seed: int) -> None:
                 org = orgs[i % len(orgs)]
                 s = Service(id=uuid.UUID(int=rng.getrandbits(128), version=4), organization=org, name=f"服务{i}",
                             kind=rng.choice(kinds), region_id=org.region_id, confirmed_at=now)
+                lat, lon = rng.uniform(*BOX[0]), rng.uniform(*BOX[1])
                 loc = Location(id=uuid.UUID(int=rng.getrandbits(128), version=4), organization=org, name=s.name,
-                               address=f"深圳市某路{i}号", region_id=org.region_id,
-                               latitude=rng.uniform(*BOX[0]), longitude=rng.uniform(*BOX[1]))
+                               address=f"深圳市某路{i}号", region_id=org.region_id, latitude=lat, longitude=lon,
+                               tile=tile_of(lat, lon))  # bulk_create skips save(), which keeps it
                 services.append(s)
                 locations.append(loc)
                 sals.append(ServiceAtLocation(service=s, location=loc))

@@ -54,6 +54,7 @@ from yiyang.directory.models import (
     ServiceAtLocation,
     ServiceCapacity,
     ServiceNeed,
+    tile_ranges,
 )
 from yiyang.regions.models import Region
 
@@ -329,16 +330,18 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
             lat0, lat1, lon0, lon1 = selectors._box(lat, lon, max(reach_m, HOME_REACH_M))
             w_lat0, w_lat1, w_lon0, w_lon1 = selectors._box(lat, lon, reach_m)
             comes = [str(k) for k in COMES_TO_HOME]
-            # The index serves the wider box; places farther than the walk are kept only for
-            # services that come to the door.
+            # The squares of the wider box are a few ranges of the tile index (one per row);
+            # places farther than the walk are kept only for services that come to the door.
+            ranges = tile_ranges(lat0, lat1, lon0, lon1)
+            in_tiles = " OR ".join(["l.tile BETWEEN %s AND %s"] * len(ranges))
             sql = (f"SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['l']} l "  # noqa: S608
                    f"JOIN {t['sal']} sal ON sal.location_id = l.id JOIN {t['s']} s ON s.id = sal.service_id "
-                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE l.latitude BETWEEN %s AND %s "
-                   f"AND l.longitude BETWEEN %s AND %s AND s.status = %s AND sn.need IN ({need_in}) "
+                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE ({in_tiles}) "
+                   f"AND s.status = %s AND sn.need IN ({need_in}) "
                    f"AND ((l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s) OR s.kind IN ({_in(comes)})) "
                    f"UNION ALL {covering}")
-            params: list[Any] = [lat0, lat1, lon0, lon1, active, *needs, w_lat0, w_lat1, w_lon0, w_lon1, *comes,
-                                 *areas, active, *needs]
+            params: list[Any] = [*(v for r in ranges for v in r), active, *needs,
+                                 w_lat0, w_lat1, w_lon0, w_lon1, *comes, *areas, active, *needs]
         else:
             sql = (f"SELECT {_SERVICE_COLUMNS}, NULL, NULL, 0 FROM {t['s']} s JOIN {t['sn']} sn ON sn.service_id = s.id "  # noqa: S608
                    f"WHERE s.region_code >= %s AND s.region_code < %s AND s.status = %s AND sn.need IN ({need_in}) "

@@ -438,3 +438,19 @@ def test_the_visit_form_asks_about_open_referrals_and_checks_them_there(world, d
     resp = c.post(reverse("directory:referral_step", args=[r2.pk, "cancel"]), {"note": "老人不需要了",
                                                                            "next": "https://evil.example/"})
     assert resp.url.startswith(reverse("elders:detail", args=[elder.pk]))
+
+
+def test_every_place_keeps_its_square_for_the_tile_index(world, db):
+    from yiyang.directory.models import Location, tile_of, tile_ranges
+
+    loc = Location.objects.filter(name="近处饭堂").get()
+    assert loc.tile == tile_of(HOME[0] + 0.003, HOME[1]) == 2254 * 100_000 + 11405
+    assert not Location.objects.filter(tile__isnull=True).exists()
+    # A provider moving its place moves its square too.
+    loc.latitude = 22.6101
+    loc.save(update_fields=["latitude"])
+    assert Location.objects.get(pk=loc.pk).tile == 2261 * 100_000 + 11405
+    loc.latitude = HOME[0] + 0.003
+    loc.save()
+    # A box is one range per row of squares.
+    assert tile_ranges(22.531, 22.549, 114.041, 114.059) == [(225311404, 225311405), (225411404, 225411405)]
