@@ -56,6 +56,7 @@ from yiyang.directory.models import (
     ServiceNeed,
     tile_ranges,
 )
+from yiyang.directory.services import DOOR_KINDS
 from yiyang.regions.models import Region
 
 DEFAULT_WEIGHTS = {"distance": 0.35, "capacity": 0.2, "quality": 0.15, "level_fit": 0.1, "cost": 0.1,
@@ -63,7 +64,7 @@ DEFAULT_WEIGHTS = {"distance": 0.35, "capacity": 0.2, "quality": 0.15, "level_fi
 FACTOR_NAMES = {"distance": "距离", "capacity": "空余床位/餐位", "quality": "服务质量（星级）",
                 "level_fit": "适合能力等级", "cost": "费用（对照老人的补贴和经济状况）", "freshness": "信息更新"}
 HOME_REACH_M = 5_000  # a service that comes to the door is considered up to this far away
-COMES_TO_HOME = (Service.Kind.HOME_CARE, Service.Kind.HOME_VISIT, Service.Kind.VOLUNTEER_TEAM)
+COMES_TO_HOME = DOOR_KINDS
 # Which benefit (entitlements' codes) helps pay for which kind of service: the cost factor's one
 # link to the elder's entitlements; published on /resources/fairness/.
 DEFAULT_COST_BENEFITS = {
@@ -329,19 +330,24 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
             lat, lon = pos.point
             lat0, lat1, lon0, lon1 = selectors._box(lat, lon, max(reach_m, HOME_REACH_M))
             w_lat0, w_lat1, w_lon0, w_lon1 = selectors._box(lat, lon, reach_m)
-            comes = [str(k) for k in COMES_TO_HOME]
-            # The squares of the wider box are a few ranges of the tile index (one per row);
-            # places farther than the walk are kept only for services that come to the door.
-            ranges = tile_ranges(lat0, lat1, lon0, lon1)
-            in_tiles = " OR ".join(["l.tile BETWEEN %s AND %s"] * len(ranges))
+            # Two questions on two indexes: every service at the places within the walk (the
+            # squares of its box, one range of ``Location.tile`` per row), and the services that
+            # come to the door within 5 km (``ServiceAtLocation (door, tile)``).
+            walk = tile_ranges(w_lat0, w_lat1, w_lon0, w_lon1)
+            door = tile_ranges(lat0, lat1, lon0, lon1)
+            in_walk = " OR ".join(["l.tile BETWEEN %s AND %s"] * len(walk))
+            in_door = " OR ".join(["sal.tile BETWEEN %s AND %s"] * len(door))
             sql = (f"SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['l']} l "  # noqa: S608
                    f"JOIN {t['sal']} sal ON sal.location_id = l.id JOIN {t['s']} s ON s.id = sal.service_id "
-                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE ({in_tiles}) "
+                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE ({in_walk}) "
                    f"AND s.status = %s AND sn.need IN ({need_in}) "
-                   f"AND ((l.latitude BETWEEN %s AND %s AND l.longitude BETWEEN %s AND %s) OR s.kind IN ({_in(comes)})) "
+                   f"UNION ALL SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['sal']} sal "
+                   f"JOIN {t['l']} l ON l.id = sal.location_id JOIN {t['s']} s ON s.id = sal.service_id "
+                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE sal.door = %s AND ({in_door}) "
+                   f"AND s.status = %s AND sn.need IN ({need_in}) "
                    f"UNION ALL {covering}")
-            params: list[Any] = [*(v for r in ranges for v in r), active, *needs,
-                                 w_lat0, w_lat1, w_lon0, w_lon1, *comes, *areas, active, *needs]
+            params: list[Any] = [*(v for r in walk for v in r), active, *needs,
+                                 True, *(v for r in door for v in r), active, *needs, *areas, active, *needs]
         else:
             sql = (f"SELECT {_SERVICE_COLUMNS}, NULL, NULL, 0 FROM {t['s']} s JOIN {t['sn']} sn ON sn.service_id = s.id "  # noqa: S608
                    f"WHERE s.region_code >= %s AND s.region_code < %s AND s.status = %s AND sn.need IN ({need_in}) "

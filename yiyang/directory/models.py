@@ -200,12 +200,19 @@ class ServiceAtLocation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="at_locations")
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="services_here")
+    # Copies for matching's second question — which services that come to the door (居家、上门、
+    # 志愿) sit within 5 km — answered on this table's own index without visiting every place
+    # around: the service comes to the door (its kind), and the place's square. Kept by
+    # ``services._write_service``, the one path that writes services and places.
+    door = models.BooleanField(_("上门服务"), default=False, editable=False)
+    tile = models.BigIntegerField(_("网格"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("服务所在场所")
         verbose_name_plural = _("服务所在场所")
         constraints = [models.UniqueConstraint(fields=["service", "location"], name="sal_unique")]
-        indexes = [models.Index(fields=["location", "service"], name="sal_location_service")]
+        indexes = [models.Index(fields=["location", "service"], name="sal_location_service"),
+                   models.Index(fields=["door", "tile"], name="sal_door_tile")]
 
     def __str__(self) -> str:
         return f"{self.service_id} @ {self.location_id}"

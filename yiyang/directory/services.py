@@ -56,6 +56,10 @@ def _need_codes() -> set[str]:
     return set(need_tag_names())
 
 
+# Kinds of service that come to the elder's door (matching.COMES_TO_HOME; here to avoid an import cycle).
+DOOR_KINDS = (Service.Kind.HOME_CARE, Service.Kind.HOME_VISIT, Service.Kind.VOLUNTEER_TEAM)
+
+
 def directory_import(objects: Any, *, actor: Any = None, dry_run: bool = False, source: str = "cli",
                      labels: list[str] | None = None) -> ImportResult:
     """Import a JSON array of HSDS 3.1 service objects. Every object is checked first; one
@@ -139,8 +143,11 @@ def _write_service(clean: CleanService, *, now: dt.datetime, existing: bool) -> 
             location = Location.objects.create(**lv)
         ServiceAtLocation.objects.get_or_create(service=service, location=location,
                                                 defaults={"id": loc.sal_id} if loc.sal_id else {})
+        # The place may have moved (and other services sit there too): every row of it follows.
+        ServiceAtLocation.objects.filter(location=location).update(tile=location.tile)
         kept.append(location.pk)
     ServiceAtLocation.objects.filter(service=service).exclude(location_id__in=kept).delete()
+    ServiceAtLocation.objects.filter(service=service).update(door=service.kind in DOOR_KINDS)
     Schedule.objects.bulk_create([Schedule(service=service, **s) for s in clean.schedules])
     CostOption.objects.bulk_create([CostOption(service=service, **c) for c in clean.cost_options])
     ServiceCapacity.objects.bulk_create([ServiceCapacity(service=service, updated=now, **c) for c in clean.capacities])
