@@ -216,13 +216,10 @@ def _book_pg(*, category: str, pairs: list[tuple[Account, int]], actor: Any, reg
            "%s::uuid, %s, %s, %s, %s, %s, %s, %s::uuid, %s::bigint, %s::timestamptz, %s::bigint[], %s::bigint[], "
            "%s::text[])")
     if connection.in_atomic_block:
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
+        with transaction.atomic():
+            rows = _call_prepared(sql, params)
     else:
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
+        rows = _call_prepared(sql, params)
     if rows and rows[0][1]:
         pk, _, balance, _, _, name, needed = rows[0]
         raise InsufficientCredits(f"{name}积分不足：余额 {credits_text(balance)}，需要 {credits_text(needed)}",
@@ -233,6 +230,25 @@ def _book_pg(*, category: str, pairs: list[tuple[Account, int]], actor: Any, reg
     txn._state.adding = False
     txn._state.db = connection.alias
     return txn
+
+
+def _call_prepared(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """The call through psycopg's own cursor, with server-side parameters and the statement
+    prepared once per connection: Django's cursor quotes every parameter into the text of the
+    query on the client (0.13 ms of a booking's 0.6 ms of client CPU, measured) and the server
+    parses and plans it each time. Database errors still arrive as Django's (IntegrityError…).
+    The price: the call is not in Django's query log (``connection.queries``). Behind PgBouncer in
+    transaction mode, prepared statements need PgBouncer 1.21+ (``max_prepared_statements``)."""
+    import psycopg
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cur = psycopg.Cursor(connection.connection)
+        try:
+            cur.execute(sql, params, prepare=True)
+            return cur.fetchall()
+        finally:
+            cur.close()
 
 
 # The booking's statements on SQLite, in SQL: this is the ledger's hot path (every certification,
