@@ -184,6 +184,7 @@ class Candidate:
     # The factors that do not depend on who asks (distance from the cell, places, stars,
     # freshness), worked out once per place however many elders of the cell are ranked.
     fixed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fixed_scores: dict[str, float] = field(default_factory=dict)
     fixed_sum: float = 0.0
 
 
@@ -250,10 +251,15 @@ class Cache(dict):
     def has_around(self, point: tuple[float, float]) -> bool:
         return all(tile in self.loaded for tile in self._tiles_around(point, HOME_REACH_M))
 
-    def rows_around(self, point: tuple[float, float], radius_m: float, needs: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    def rows_around(self, point: tuple[float, float], walk_m: float, needs: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """Every place's rows within the walk's squares; beyond them, up to 5 km, only services
+        that come to the door."""
         wanted = set(needs)
-        return [row for tile in self._tiles_around(point, radius_m) for row in self.tiles.get(tile, ())
-                if row[9] in wanted]
+        walk = set(self._tiles_around(point, walk_m))
+        rows = [row for tile in walk for row in self.tiles.get(tile, ()) if row[9] in wanted]
+        rows += [row for tile in self._tiles_around(point, HOME_REACH_M) if tile not in walk
+                 for row in self.tiles.get(tile, ()) if row[1] in COMES_TO_HOME and row[9] in wanted]
+        return rows
 
     def covering_rows(self, region_id: str, areas: list[str], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         if region_id not in self.covering:
@@ -323,7 +329,7 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
                 f"AND sn.need IN ({need_in})")
     rows: list[Any]
     if cache is not None and pos.point is not None and cache.has_around(pos.point):
-        rows = cache.rows_around(pos.point, max(reach_m, HOME_REACH_M), needs)
+        rows = cache.rows_around(pos.point, reach_m, needs)
         rows += cache.covering_rows(region_id, areas, covering, [*areas, active, *needs])
     else:
         if pos.point is not None:
@@ -422,9 +428,10 @@ class Pool:
                 stale_before: dt.datetime) -> None:
         if self.prepared_for == key:
             return
-        for c in self.found.values():
-            c.fixed = _fixed_factors(c, circle, min_per_m, w, stale_before)
-            c.fixed_sum = sum(w.get(code, 0) * f["score"] for code, f in c.fixed.items())
+        for c in self.found.values():  # numbers only: the words are written for the few shown
+            c.fixed = {}
+            c.fixed_scores = _fixed_scores(c, circle, min_per_m, stale_before)
+            c.fixed_sum = sum(w.get(code, 0) * v for code, v in c.fixed_scores.items())
         self.ordered = sorted(self.found.values(), key=lambda c: -c.fixed_sum)
         self.prepared_for = key
 
@@ -475,12 +482,15 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
                                       or (c.max_level is not None and level > c.max_level)):
                 continue
             cost_f = _factor(w, *_cost(c, payers, means))
-            parts = {**c.fixed, "level_fit": level_f, "cost": cost_f}
-            score = round(sum(w.get(code, 0) * parts[code]["score"] for code in ORDER) / total_w, 3)
+            parts = {**c.fixed_scores, "level_fit": level_f["score"], "cost": cost_f["score"]}
+            score = round(sum(w.get(code, 0) * parts[code] for code in ORDER) / total_w, 3)
             top.append((c, score, cost_f))
             top.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"),
                                     str(t[0].id)))
             del top[limit:]
+        for c, _score, _cost_f in top:
+            if not c.fixed:
+                c.fixed = _fixed_factors(c, circle, detour / speed, w, stale_before)
         out[need] = [(c, score, [{**c.fixed, "level_fit": level_f, "cost": cost_f}[code] for code in ORDER])
                      for c, score, cost_f in top]
     return out
@@ -534,6 +544,22 @@ def _payers(means: Means) -> dict[str, tuple[str, bool]]:
 def _factor(w: dict[str, float], code: str, score: float, value: Any, text: str) -> dict[str, Any]:
     return {"code": code, "name": FACTOR_NAMES[code], "weight": w.get(code, 0), "value": value,
             "score": round(score, 3), "text": text}
+
+
+def _fixed_scores(c: Candidate, circle: float, min_per_m: float, stale_before: dt.datetime) -> dict[str, float]:
+    """The scores of ``_fixed_factors`` without their words (the same rules, the same rounding)."""
+    d = c.distance_m
+    walk = None if d is None else d * min_per_m
+    if c.kind in COMES_TO_HOME and (c.covers or walk is None or walk > circle):
+        distance = 1.0 if c.covers else 0.6
+    elif walk is None:
+        distance = 0.5
+    else:
+        distance = round(1.0 if walk <= circle else max(0.0, 1 - (walk - circle) / (2 * circle)), 3)
+    capacity = 1.0 if any(a > 0 for _u, a in c.caps) else 0.2 if c.caps else 0.6
+    quality = round(c.star_rating / 5, 3) if c.star_rating else 0.6
+    fresh = c.confirmed_at is not None and c.confirmed_at >= stale_before
+    return {"distance": distance, "capacity": capacity, "quality": quality, "freshness": 1.0 if fresh else 0.5}
 
 
 def _fixed_factors(c: Candidate, circle: float, min_per_m: float, w: dict[str, float],
