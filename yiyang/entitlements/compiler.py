@@ -46,22 +46,39 @@ covers the elder's community, as a ``CASE`` on the community code; no rule → '
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
-from django.db.models.expressions import Expression
+from django.db import connections
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import Expression, RawSQL
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import Exact, GreaterThan
 
 from yiyang.elders.models import Category, ElderCategory
 from yiyang.entitlements import engine
+from yiyang.entitlements.models import ElderFacts, EntitlementStatus
 from yiyang.regions.codes import normalize_code, prefix_of
 
 # A compiled part: a Q, or a constant folded away before it reaches SQL (an empty Q() may
 # not stand in a CASE, and constants make the common shipped rules short).
 Part = Q | bool
 
-LEVEL = "ent_level"  # the alias the queryset carries for the current ability level
+MAX_CATEGORY_BITS = 62  # categories a set of rules may name (one bit each of a 64-bit integer)
 
 
 @dataclass(frozen=True)
@@ -131,7 +148,7 @@ class Compiler:
     """Compiles conditions for one day ``on`` with the category ids of this database."""
 
     on: dt.date
-    category_ids: Mapping[str, int]
+    bits: Mapping[str, tuple[int, int]]  # category code → (its bit in ElderFacts.cats, its id): ``category_bits``
 
     def age_at_least(self, years: int) -> Q:
         return Q(birth_date__lte=age_cutoff(years, self.on))
@@ -171,7 +188,7 @@ class Compiler:
     def _region_in(codes: Iterable[str]) -> Part:
         q: Part = False
         for code in codes:
-            q = _or(q, Q(region__code__startswith=prefix_of(normalize_code(code))))
+            q = _or(q, Q(region_code__startswith=prefix_of(normalize_code(code))))
         return q
 
     def _hukou_region(self, arg: Mapping[str, list[str]]) -> Tri:
@@ -188,9 +205,9 @@ class Compiler:
         part: Part = False
         if engine.ADVANCED_AGE in codes:
             part = self.age_at_least(engine.ADVANCED_AGE_YEARS)
-        ids = sorted(self.category_ids[c] for c in codes - {engine.ADVANCED_AGE} if c in self.category_ids)
-        if ids:
-            part = _or(Q(Exists(ElderCategory.objects.filter(elder_id=OuterRef("pk"), category_id__in=ids))), part)
+        mask = sum(1 << self.bits[c][0] for c in codes - {engine.ADVANCED_AGE} if c in self.bits)
+        if mask:
+            part = _or(Q(GreaterThan(F("cats").bitand(mask), 0)), part)
         return part
 
     def _categories(self, arg: Mapping[str, list[str]]) -> Tri:
@@ -211,9 +228,9 @@ class Compiler:
         f: Part = False
         for op, n in arg.items():
             if op == ">=":
-                t, f = _and(t, Q(**{f"{LEVEL}__gte": n})), _or(f, Q(**{f"{LEVEL}__lt": n}))
+                t, f = _and(t, Q(level__gte=n)), _or(f, Q(level__lt=n))
             else:
-                t, f = _and(t, Q(**{f"{LEVEL}__lte": n})), _or(f, Q(**{f"{LEVEL}__gt": n}))
+                t, f = _and(t, Q(level__lte=n)), _or(f, Q(level__gt=n))
         return Tri(t, f)
 
     def _living_situation(self, arg: Mapping[str, list[str]]) -> Tri:
@@ -260,7 +277,7 @@ class Compiler:
             if not scope:
                 default = status  # everywhere: the rules after it can never govern
                 break
-            whens.append(When(Q(region__code__startswith=scope), then=status))
+            whens.append(When(Q(region_code__startswith=scope), then=status))
         if not whens:
             return default
         return Case(*whens, default=default, output_field=CharField())
@@ -275,26 +292,162 @@ def ranked_rules(rules: Sequence[Any], on: dt.date) -> list[Any]:
                                        r.effective_from or dt.date.min), reverse=True)
 
 
-def category_ids() -> dict[str, int]:
-    return dict(Category.objects.values_list("code", "id"))
+def category_bits(rule_sets: Iterable[Sequence[Any]]) -> dict[str, tuple[int, int]]:
+    """A bit for every recorded category the rules name (and the four economic ones): the
+    facts carry an elder's categories as one integer, so a category test is a bitwise AND
+    on a column, not a subquery per test. code → (bit, category id)."""
+    named = set(engine.ECONOMIC_STATUSES)
+    for rules in rule_sets:
+        for rule in rules:
+            named |= set(_category_codes(rule.conditions))
+    ids = dict(Category.objects.filter(code__in=named - {engine.ADVANCED_AGE}).values_list("code", "id"))
+    if len(ids) > MAX_CATEGORY_BITS:
+        raise ValueError(f"the rules name {len(ids)} categories; at most {MAX_CATEGORY_BITS} are supported")
+    return {code: (bit, ids[code]) for bit, code in enumerate(sorted(ids, key=ids.__getitem__))}
 
 
-def annotate_statuses(elders: QuerySet[Any], benefits: Sequence[Any], rules_by_code: Mapping[str, Sequence[Any]],
-                      *, on: dt.date, categories: Mapping[str, int] | None = None) -> tuple[QuerySet[Any], list[str]]:
-    """``elders`` with one column per benefit (its status on ``on``), and the column names in
-    the benefits' order."""
-    from yiyang.assessments.selectors import latest_confirmed_subquery
+def _category_codes(cond: Any) -> Iterable[str]:
+    if not isinstance(cond, dict):
+        return
+    for key, arg in cond.items():
+        if key in ("all", "any") and isinstance(arg, list):
+            for c in arg:
+                yield from _category_codes(c)
+        elif key == "not":
+            yield from _category_codes(arg)
+        elif key == "categories" and isinstance(arg, dict):
+            for codes in arg.values():
+                yield from (c for c in codes or () if isinstance(c, str))
+        elif key == "economic" and isinstance(arg, dict):
+            yield from (c for c in arg.get("in") or () if isinstance(c, str))
 
-    compiler = Compiler(on=on, category_ids=category_ids() if categories is None else categories)
-    names = [f"ent_s{i}" for i in range(len(benefits))]
-    exprs = {name: compiler.benefit_status(rules_by_code.get(b.code, ()))
-             for name, b in zip(names, benefits, strict=True)}
-    return elders.alias(**{LEVEL: latest_confirmed_subquery("level")}).annotate(**exprs), names
+
+class Evaluation:
+    """One day's statuses of every active benefit, as SQL over a slice of elders.
+
+    The SQL has two parts. The *facts* (``ElderFacts``): per elder, the columns the rules
+    read — birth date, community, 户籍, living situation, 非经济困难, the current level (one
+    subquery), the categories as bits (one grouped subquery) and the stored status of each
+    benefit — in a ``WITH … AS MATERIALIZED`` common table expression, so each subquery runs
+    once per elder however many rules read it (both SQLite ≥ 3.35 and PostgreSQL ≥ 12 keep
+    a MATERIALIZED CTE as is). The *statuses*: one ``CASE`` per benefit over those columns
+    (the Django expressions of ``Compiler``), compiled once per evaluation. With
+    ``changed_only`` the database also compares each status with the stored one and returns
+    only the elders where one differs (or is not stored yet): a nightly run with nothing
+    to change sends nothing back.
+
+    A row is ``(elder id, new status per benefit…, stored status per benefit…)``."""
+
+    def __init__(self, benefits: Sequence[Any], rules_by_code: Mapping[str, Sequence[Any]], *, on: dt.date,
+                 changed_only: bool = False, using: str = "default"):
+        self.benefits = list(benefits)
+        self.using = using
+        rule_sets = [rules_by_code.get(b.code, ()) for b in self.benefits]
+        self.bits = category_bits(rule_sets)
+        comp = Compiler(on=on, bits=self.bits)
+        n = len(self.benefits)
+        self.new = [f"s{i}" for i in range(n)]
+        self.old = [f"o{i}" for i in range(n)]
+        qn = connections[using].ops.quote_name
+        outer = ElderFacts.objects.using(using).annotate(
+            **{name: RawSQL(qn(name), (), output_field=CharField())  # noqa: S611 - a quoted column name of ours
+               for name in self.old},
+            **{name: comp.benefit_status(rules) for name, rules in zip(self.new, rule_sets, strict=True)})
+        if changed_only and n:
+            diff: Q | None = None
+            for new, old in zip(self.new, self.old, strict=True):
+                q = Q(**{f"{old}__isnull": True}) | ~Q(Exact(F(old), F(new)))
+                diff = q if diff is None else diff | q
+            outer = outer.filter(diff)
+        compiled = outer.order_by().values_list("id", *self.new, *self.old).query
+        self._outer_sql, self._outer_params = compiled.sql_with_params()
+        self._templates: dict[int, tuple[str, tuple[Any, ...], list[int], list[int]]] = {}
+
+    def facts(self, elders: QuerySet[Any]) -> QuerySet[Any]:
+        """The facts of the active elders of ``elders``, in ``ElderFacts``'s column order."""
+        from yiyang.assessments.selectors import latest_confirmed_subquery
+
+        if not self._bit_ids():
+            cats_expr: Any = Value(0, output_field=BigIntegerField())
+        else:
+            cats_expr = Coalesce(Subquery(self._cats_subquery()), Value(0), output_field=BigIntegerField())
+        stored = {name: Subquery(EntitlementStatus.objects.filter(elder_id=OuterRef("pk"), benefit_id=b.pk)
+                                 .values("status")[:1])
+                  for name, b in zip(self.old, self.benefits, strict=True)}
+        return (elders.filter(active=True).order_by()
+                .annotate(f_level=latest_confirmed_subquery("level"), f_cats=cats_expr, **stored)
+                .values_list("pk", "birth_date", "region_id", "hukou_local", "living_situation", "not_in_difficulty",
+                             "f_level", "f_cats", *self.old))
+
+    def _cats_subquery(self) -> QuerySet[Any]:
+        bit = Case(*(When(category_id=cid, then=Value(1 << b)) for cid, b in self._bit_ids().items()),
+                   default=Value(0), output_field=BigIntegerField())
+        cats = (ElderCategory.objects.filter(elder_id=OuterRef("pk"), category_id__in=list(self._bit_ids()))
+                .order_by().values("elder_id").annotate(m=Cast(Sum(bit), BigIntegerField())).values("m"))
+        return cats
+
+    def _bit_ids(self) -> dict[int, int]:
+        """category id → its bit."""
+        return {cid: bit for bit, cid in self.bits.values()}
+
+    def _sql(self, facts_sql: str, facts_params: Sequence[Any]) -> tuple[str, list[Any]]:
+        connection = connections[self.using]
+        columns = ", ".join(connection.ops.quote_name(c) for c in FACT_COLUMNS + tuple(self.old))
+        table = connection.ops.quote_name(ElderFacts._meta.db_table)
+        return (f"WITH {table} ({columns}) AS MATERIALIZED ({facts_sql}) {self._outer_sql}",
+                [*facts_params, *self._outer_params])
+
+    def rows(self, elders: QuerySet[Any]) -> list[tuple[Any, ...]]:
+        """The rows for the active elders of ``elders`` (any queryset of elders)."""
+        sql, params = self.facts(elders).query.sql_with_params()
+        return self._execute(*self._sql(sql, params))
+
+    def range_rows(self, elders: QuerySet[Any], lo: Any, hi: Any) -> list[tuple[Any, ...]]:
+        """The rows for the active elders of ``elders`` with lo < id <= hi (None: open end).
+        The SQL is compiled once per ``elders`` and reused with the bounds swapped in (a
+        city's recompute runs a thousand slices: compiling each would cost more than its SQL)."""
+        key = id(elders)
+        if key not in self._templates:
+            qs = self.facts(elders.filter(pk__gt=_LO, pk__lte=_HI))
+            sql, params = self._sql(*qs.query.sql_with_params())
+            lo_at = [i for i, p in enumerate(params) if _is(p, _LO)]
+            hi_at = [i for i, p in enumerate(params) if _is(p, _HI)]
+            self._templates[key] = (sql, tuple(params), lo_at, hi_at)
+        sql, params0, lo_at, hi_at = self._templates[key]
+        params = list(params0)
+        connection = connections[self.using]
+        for positions, value in ((lo_at, lo or _MIN), (hi_at, hi or _MAX)):
+            for i in positions:
+                params[i] = value.hex if connection.vendor == "sqlite" else value
+        return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return [(_as_uuid(r[0]), *r[1:]) for r in cursor.fetchall()]
+
+
+FACT_COLUMNS = ("id", "birth_date", "region_code", "hukou_local", "living_situation", "not_in_difficulty", "level",
+                "cats")
+# Sentinels for the bounds of a slice, found again among the compiled parameters.
+_LO = uuid.UUID("0e5c0000-0000-4000-8000-00000000010e")
+_HI = uuid.UUID("0e5c0000-0000-4000-8000-0000000001ff")
+_MIN = uuid.UUID(int=0)
+_MAX = uuid.UUID(int=(1 << 128) - 1)
+
+
+def _is(param: Any, sentinel: uuid.UUID) -> bool:
+    return isinstance(param, uuid.UUID | str) and str(param).replace("-", "") == sentinel.hex
+
+
+def _as_uuid(value: Any) -> Any:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def statuses(elders: QuerySet[Any], benefits: Sequence[Any], rules_by_code: Mapping[str, Sequence[Any]],
              *, on: dt.date) -> dict[Any, list[str]]:
     """elder id → the status of each benefit on ``on``, in the benefits' order: the bulk
     answer the property test holds against the engine's."""
-    qs, names = annotate_statuses(elders, benefits, rules_by_code, on=on)
-    return {row[0]: list(row[1:]) for row in qs.order_by().values_list("pk", *names)}
+    ev = Evaluation(benefits, rules_by_code, on=on)
+    n = len(ev.benefits)
+    return {row[0]: list(row[1:1 + n]) for row in ev.rows(elders)}

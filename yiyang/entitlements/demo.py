@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from yiyang.accounts.models import User
@@ -27,7 +28,7 @@ from yiyang.core.tasks import run_batch
 from yiyang.elders.models import Elder
 from yiyang.elders.services import elder_deactivate, elder_register, elder_update
 from yiyang.entitlements import payments
-from yiyang.entitlements.models import Benefit, PaymentRound, PaymentRoundLine, Status
+from yiyang.entitlements.models import Benefit, EntitlementStatus, PaymentRound, PaymentRoundLine, Status
 from yiyang.entitlements.services import entitlements_refresh
 from yiyang.regions.models import Region
 
@@ -48,7 +49,8 @@ def demo_build(ctx: DemoContext) -> str:
     entitlements_refresh(elders=elders, cause="date", on=today - dt.timedelta(days=LOOKBACK_DAYS))
     last_round = _draft_last_month(today)
     now = entitlements_refresh(elders=elders, cause="date", on=today)
-    c = now.counts
+    c = dict(EntitlementStatus.objects.filter(elder__active=True).values_list("status").annotate(n=Count("id")))
+    c = {s: c.get(s, 0) for s in Status}
     line = (f"政策享受：{now.elders} 位老年人 × {now.computed // max(now.elders, 1)} 项，"
             f"可享受 {c[Status.ENTITLED]}、可能符合 {c[Status.MAYBE]}、不符合 {c[Status.NOT]} 项次；"
             f"近{LOOKBACK_DAYS}天到龄等变化 {now.changes} 项（新增可享受 {now.newly_entitled} 项）")

@@ -92,6 +92,30 @@ class EntitlementStatus(models.Model):
         return f"{self.elder_id} · {self.benefit_id} · {self.status}"
 
 
+class ElderFacts(models.Model):
+    """What the rules read of one elder, as the bulk evaluation sees it: not a table but the
+    name of the common table expression ``compiler.Evaluation`` builds per slice of elders
+    (``managed = False``: no migration creates it). The status columns ``s0…`` and the stored
+    ones ``o0…`` are added by the query."""
+
+    id = models.UUIDField(primary_key=True)
+    birth_date = models.DateField()
+    region_code = models.CharField(max_length=12)
+    hukou_local = models.BooleanField()
+    living_situation = models.CharField(max_length=20)
+    not_in_difficulty = models.BooleanField()
+    level = models.SmallIntegerField(null=True)  # None = never assessed under GB/T 42195—2022
+    cats = models.BigIntegerField()  # the recorded categories the rules name, one bit each
+
+    class Meta:
+        managed = False
+        db_table = "entitlements_elder_facts"
+        verbose_name = _("老年人事实（批量计算）")
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
 class EntitlementChange(models.Model):
     """One change of status, kept for the worker to tell the elder ("who is newly entitled")."""
 
