@@ -220,7 +220,7 @@ def timed_refresh(label: str, *, on: dt.date, workdir: Path, tty: bool) -> dict[
     t = time.perf_counter()
     last = [0.0]
 
-    def progress(result: Any, total: int | None) -> None:
+    def progress(result: Any, total: int | None, _last: Any) -> None:
         if time.perf_counter() - last[0] > 10:
             last[0] = time.perf_counter()
             print(f"  … {result.elders:,}/{total:,} elders, {time.perf_counter() - t:.0f} s", flush=True)

@@ -280,11 +280,19 @@ class Worker:
         try:
             task = row.task
             args, kwargs = row.args_kwargs["args"], row.args_kwargs["kwargs"]
-            # The task's writes and its "succeeded" mark are one transaction: a failure leaves
-            # nothing half done, and a worker killed after the commit cannot run it twice.
-            with transaction.atomic():
+            if getattr(task.func, "commits_in_steps", False):
+                # A long task that commits its own short transactions (``commits_in_steps``:
+                # a city's entitlement recompute): one transaction around it would hold
+                # SQLite's write lock for minutes. It must be safe to run again from the start.
                 value = task.call(*args, **kwargs)
-                row.set_successful(value)
+                with transaction.atomic():
+                    row.set_successful(value)
+            else:
+                # The task's writes and its "succeeded" mark are one transaction: a failure leaves
+                # nothing half done, and a worker killed after the commit cannot run it twice.
+                with transaction.atomic():
+                    value = task.call(*args, **kwargs)
+                    row.set_successful(value)
             self.stats.succeeded += 1
         except Exception as exc:  # noqa: BLE001 - any failure of a task is recorded, not raised
             row.set_failed(exc)
@@ -303,6 +311,13 @@ class Worker:
             self.in_task = False
             if self.on_task is not None:
                 self.on_task(row)
+
+
+def commits_in_steps(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a task function (below ``@task()``) as one that commits in short transactions of
+    its own: the worker runs it outside a transaction (see ``Worker.run_task``)."""
+    func.commits_in_steps = True  # type: ignore[attr-defined]
+    return func
 
 
 def run_batch() -> WorkerStats:

@@ -8,6 +8,9 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +22,7 @@ from yiyang.entitlements.models import (
     Benefit,
     BenefitRule,
     EntitlementChange,
+    EntitlementRecompute,
     PaymentRound,
     PaymentRoundChange,
 )
@@ -148,9 +152,9 @@ class BenefitRuleAdmin(admin.ModelAdmin):
     list_display = ["benefit", "scope", "effective_from", "effective_to", "priority", "described"]
     list_filter = ["benefit"]
     list_select_related = ["benefit"]
-    readonly_fields = ["described", "updated_at", "updated_by"]
+    readonly_fields = ["described", "recompute", "updated_at", "updated_by"]
     fields = ["benefit", "region_code", "effective_from", "effective_to", "priority", "conditions", "described",
-              "source", "updated_at", "updated_by"]
+              "source", "recompute", "updated_at", "updated_by"]
 
     def get_queryset(self, request: Any) -> Any:
         qs = super().get_queryset(request)
@@ -178,6 +182,27 @@ class BenefitRuleAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "—"
         return engine.describe(obj.conditions, selectors.vocabulary([obj]))
+
+    @admin.display(description=_("重新计算"))
+    def recompute(self, obj: BenefitRule) -> str:
+        """The last background recompute this rule caused: progress bar, then the result."""
+        run = obj.recomputes.order_by("-created_at", "-id").first() if obj is not None and obj.pk else None
+        if run is None:
+            return "—"
+        # Rendered by the template engine, escaped there.
+        return mark_safe(render_to_string("entitlements/_recompute.html", {"run": run}))  # noqa: S308
+
+    def response_add(self, request: Any, obj: BenefitRule, post_url_continue: Any = None) -> Any:
+        return self._back_to_rule(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: Any, obj: BenefitRule) -> Any:
+        return self._back_to_rule(request, obj) or super().response_change(request, obj)
+
+    def _back_to_rule(self, request: Any, obj: BenefitRule) -> Any:
+        """After 保存, the rule's own page: its recompute's progress is shown there."""
+        if "_addanother" in request.POST or "_saveasnew" in request.POST or "_continue" in request.POST:
+            return None
+        return HttpResponseRedirect(reverse("admin:entitlements_benefitrule_change", args=[obj.pk]))
 
     def save_model(self, request: Any, obj: BenefitRule, form: Any, change: bool) -> None:
         previous = form.initial.get("region_code") if change else None
@@ -258,3 +283,14 @@ class PaymentRoundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: Any) -> Any:
         return access.jurisdiction_filter(super().get_queryset(request), request.user, "region_code")
+
+
+@admin.register(EntitlementRecompute)
+class EntitlementRecomputeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The background recomputes (rule changes, benefits switched on or off, nightly): written
+    only by the worker."""
+
+    list_display = ["created_at", "cause", "benefit", "rule", "state", "done", "total", "changes", "became_entitled",
+                    "became_not", "finished_at"]
+    list_filter = ["state", "cause"]
+    list_select_related = ["benefit", "rule", "rule__benefit"]

@@ -156,6 +156,57 @@ class EntitlementChange(models.Model):
         return self.to_status == Status.ENTITLED and self.from_status != Status.ENTITLED
 
 
+class EntitlementRecompute(models.Model):
+    """One background recompute (重新计算): after a rule is saved or deleted, a benefit switched
+    on or off, or nightly. The worker runs it slice by slice and keeps the counts here, so the
+    rule's page shows a progress bar (done / total) and then what changed; ``cursor`` is the
+    last elder id done (a run taken up again after a worker died goes on from there)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("计算中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("出错，将重试")
+
+    cause = models.CharField(_("原因"), max_length=12, choices=EntitlementChange.Cause.choices)
+    on = models.DateField(_("计算日期"))
+    scope = models.JSONField(_("范围"), default=list, help_text=_("区划代码列表；空字符串 = 所有地区"))
+    rule = models.ForeignKey(BenefitRule, verbose_name=_("相关规则"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="recomputes")
+    benefit = models.ForeignKey(Benefit, verbose_name=_("政策项目"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(_("老年人总数"), default=0)
+    done = models.PositiveIntegerField(_("已计算"), default=0)
+    changes = models.PositiveIntegerField(_("变化项数"), default=0)
+    became_entitled = models.PositiveIntegerField(_("变为可享受"), default=0)
+    became_maybe = models.PositiveIntegerField(_("变为可能符合"), default=0)
+    became_not = models.PositiveIntegerField(_("变为不符合"), default=0)
+    cursor = models.CharField(_("进度位置"), max_length=40, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("资格重新计算")
+        verbose_name_plural = _("资格重新计算")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_cause_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state == self.State.DONE
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.finished else int(100 * self.done / self.total) if self.total else 0
+
+
 # --------------------------------------------------------------------------- payment rounds
 
 

@@ -29,7 +29,14 @@ from yiyang.core.text import REMARK_MAX, too_long
 from yiyang.elders import access as elder_access
 from yiyang.elders.models import Category, Elder
 from yiyang.entitlements import compiler, engine, events, selectors
-from yiyang.entitlements.models import Benefit, BenefitRule, EntitlementChange, EntitlementStatus, Status
+from yiyang.entitlements.models import (
+    Benefit,
+    BenefitRule,
+    EntitlementChange,
+    EntitlementRecompute,
+    EntitlementStatus,
+    Status,
+)
 
 # COPY on PostgreSQL raises the driver's error, not Django's wrapper.
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError,)
@@ -439,19 +446,22 @@ class Queued:
     """A recompute handed to the worker: what the admin tells the person who saved."""
 
     scopes: list[str]
+    run: EntitlementRecompute | None = None
 
     def summary(self) -> str:
         where = "所有地区" if "" in self.scopes else "、".join(sorted(self.scopes))
-        return f"已保存。{where}在册老年人的政策享受资格正在后台重新计算，几分钟内生效（可在“后台任务”中查看进度）。"
+        return (f"已保存。{where}在册老年人的政策享受资格正在后台重新计算，几分钟内生效"
+                "（本规则页面显示进度和结果）。")
 
 
-def _queue_refresh(scopes: set[str], *, rule: BenefitRule | None, actor: Any) -> Queued:
-    from yiyang.entitlements.tasks import entitlements_refresh_scope
+def _queue_refresh(scopes: set[str], *, rule: BenefitRule | None, actor: Any,
+                   benefit: Benefit | None = None) -> Queued:
+    """Enqueue the recompute (a row the rule's page follows, and its task); returns at once."""
+    from yiyang.entitlements.tasks import recompute_enqueue
 
-    entitlements_refresh_scope.enqueue(region_codes=sorted(scopes), cause=CAUSES.RULE.value,
-                                       rule_id=rule.pk if rule is not None else None,
-                                       actor_id=getattr(actor, "pk", None))
-    return Queued(sorted(scopes))
+    run = recompute_enqueue(scopes=sorted(scopes), cause=CAUSES.RULE.value, rule=rule, benefit=benefit,
+                            actor=actor)
+    return Queued(sorted(scopes), run)
 
 
 @transaction.atomic
@@ -479,7 +489,7 @@ def benefit_rule_delete(*, actor: Any, rule: BenefitRule) -> Queued:
     scope, benefit, pk = rule.region_code, rule.benefit, rule.pk
     conditions = rule.conditions
     rule.delete()
-    queued = _queue_refresh({scope}, rule=None, actor=actor)
+    queued = _queue_refresh({scope}, rule=None, actor=actor, benefit=benefit)
     event_record(type=events.RULE_DELETED, actor=actor, region_code=scope,
                  payload={"rule": pk, "benefit": benefit.code, "name": benefit.name, "conditions": conditions,
                           "region_code": scope})
@@ -493,7 +503,7 @@ def benefit_save(*, actor: Any, benefit: Benefit, was_active: bool | None = None
     benefit.save()
     queued = None
     if was_active is not None and was_active != benefit.active:
-        queued = _queue_refresh({""}, rule=None, actor=actor)
+        queued = _queue_refresh({""}, rule=None, actor=actor, benefit=benefit)
     event_record(type=events.BENEFIT_SAVED, actor=actor, subject=benefit,
                  payload={"benefit": benefit.code, "name": benefit.name, "active": benefit.active,
                           "created": created})

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
 from yiyang.core.events import events_load
+from yiyang.core.tasks import commits_in_steps
 from yiyang.elders.models import Elder
 from yiyang.entitlements import selectors
 
@@ -31,6 +33,7 @@ ASSESSMENT_EVENTS = ("assessment.confirmed", "assessment.cancelled", "assessment
 
 # What a payment round's approval waits for (``tasks_pending``).
 REFRESH_TASKS = [
+    "yiyang.entitlements.tasks.entitlements_recompute",
     "yiyang.entitlements.tasks.entitlements_on_events",
     "yiyang.entitlements.tasks.entitlements_refresh_chunk",
     "yiyang.entitlements.tasks.entitlements_refresh_scope",
@@ -82,17 +85,77 @@ def enqueue_refresh(elders: QuerySet[Elder], *, cause: str, on: dt.date | None =
     return len(ids)
 
 
+def recompute_enqueue(*, scopes: list[str], cause: str, rule: Any = None, benefit: Any = None,
+                      actor: Any = None, on: dt.date | None = None) -> Any:
+    """A background recompute of the active elders of ``scopes`` ('' = everywhere): its row
+    (the rule's page shows its progress) and its task, in the caller's transaction."""
+    from yiyang.entitlements.models import EntitlementRecompute
+
+    run = EntitlementRecompute.objects.create(
+        cause=cause, on=on or timezone.localdate(), scope=sorted(set(scopes)), rule=rule,
+        benefit=benefit if benefit is not None else getattr(rule, "benefit", None),
+        actor=actor if getattr(actor, "pk", None) else None)
+    entitlements_recompute.enqueue(run_id=run.pk)
+    return run
+
+
+@task()
+@commits_in_steps
+def entitlements_recompute(run_id: int) -> dict[str, int]:
+    """Run one recompute (``EntitlementRecompute``): every active elder of its scope, slice by
+    slice, each slice committing on its own (``services.entitlements_refresh``); the counts
+    and the last elder done are saved after every slice. Taken up again after a failure, it
+    goes on after the last elder done."""
+    from yiyang.entitlements.models import EntitlementRecompute
+    from yiyang.entitlements.services import RefreshResult, entitlements_refresh
+
+    run = EntitlementRecompute.objects.filter(pk=run_id).first()
+    if run is None or run.finished:
+        return {"elders": 0}
+    elders = selectors.elders_in_scope(run.scope)
+    base = {"done": run.done, "changes": run.changes, "became_entitled": run.became_entitled,
+            "became_maybe": run.became_maybe, "became_not": run.became_not}
+    started = run.started_at or timezone.now()
+    total = run.total if run.cursor else elders.count()
+    EntitlementRecompute.objects.filter(pk=run.pk).update(state=EntitlementRecompute.State.RUNNING,
+                                                         started_at=started, total=total, error="")
+
+    def progress(result: RefreshResult, _total: int | None, last_id: Any) -> None:
+        EntitlementRecompute.objects.filter(pk=run.pk).update(
+            done=base["done"] + result.elders, changes=base["changes"] + result.changes,
+            became_entitled=base["became_entitled"] + result.became["entitled"],
+            became_maybe=base["became_maybe"] + result.became["maybe"],
+            became_not=base["became_not"] + result.became["not"],
+            cursor=str(last_id) if last_id is not None else "")
+
+    try:
+        result = entitlements_refresh(elders=elders, cause=run.cause, on=run.on, rule=run.rule, actor=run.actor,
+                                      progress=progress, start_after=run.cursor or None)
+    except Exception as exc:
+        EntitlementRecompute.objects.filter(pk=run.pk).update(state=EntitlementRecompute.State.FAILED,
+                                                             error=str(exc)[:2000])
+        raise
+    done = base["done"] + result.elders
+    EntitlementRecompute.objects.filter(pk=run.pk).update(
+        state=EntitlementRecompute.State.DONE, finished_at=timezone.now(), cursor="", done=done,
+        total=max(total, done))
+    return {"elders": result.elders, "changes": result.changes, "newly_entitled": result.newly_entitled}
+
+
 @task()
 def entitlements_refresh_scope(region_codes: list[str], cause: str, rule_id: int | None = None,
                                actor_id: int | None = None) -> dict[str, int]:
-    """After a rule or benefit change: recompute the active elders of these scopes ('' =
-    everywhere), in chunks."""
-    n = enqueue_refresh(selectors.elders_in_scope(region_codes), cause=cause, rule_id=rule_id, actor_id=actor_id)
-    return {"elders": n}
+    """(Tasks queued before recomputes had rows:) recompute these scopes in the background."""
+    from yiyang.entitlements.models import BenefitRule
+
+    rule = BenefitRule.objects.filter(pk=rule_id).first() if rule_id else None
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    run = recompute_enqueue(scopes=region_codes, cause=cause, rule=rule, actor=actor)
+    return {"run": run.pk}
 
 
 @task()
 def entitlements_refresh_nightly() -> dict[str, int]:
     """Birthdays cross 60/65/80, rules take or lose effect: every active elder, as of today."""
-    n = enqueue_refresh(Elder.objects.filter(active=True), cause="date", on=timezone.localdate())
-    return {"elders": n}
+    run = recompute_enqueue(scopes=[""], cause="date", on=timezone.localdate())
+    return {"run": run.pk}

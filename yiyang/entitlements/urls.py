@@ -8,6 +8,7 @@ urlpatterns = [
     path("changes/", views.change_list, name="changes"),
     path("changes/<int:change_id>/acknowledge/", views.change_acknowledge, name="acknowledge"),
     path("elders/<uuid:elder_id>/<slug:benefit>/explained/", views.entitlement_explained, name="explained"),
+    path("recomputes/<int:run_id>/", views.recompute_status, name="recompute_status"),
     # 发放名单 and 发放批次 (the names are access.PAYMENT_URL_NAMES)
     path("payments/", payment_views.recipients_index, name="recipients_index"),
     path("payments/<slug:benefit>/", payment_views.recipients, name="recipients"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,7 +19,7 @@ from yiyang.core.exceptions import ApplicationError, FieldErrors, ForbiddenError
 from yiyang.core.htmx import is_htmx
 from yiyang.elders import access as elder_access
 from yiyang.entitlements import engine, selectors, services
-from yiyang.entitlements.models import Benefit, EntitlementChange
+from yiyang.entitlements.models import Benefit, EntitlementChange, EntitlementRecompute
 from yiyang.entitlements.sections import item_context
 
 PAGE_SIZE = 30
@@ -111,3 +112,15 @@ def benefit_list(request: HttpRequest) -> HttpResponse:
     rows = [(b, [(r, engine.describe(r.conditions, rs.vocab)) for r in rs.rules[b.code]]) for b in rs.benefits]
     kinds = [(label, [(b, rules) for b, rules in rows if b.kind == value]) for value, label in Benefit.Kind.choices]
     return render(request, "entitlements/benefits.html", {"kinds": [k for k in kinds if k[1]]})
+
+
+@staff_member_required
+def recompute_status(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The progress of one background recompute (a fragment the rule's admin page polls). Counts
+    only, no names: any staff member who may see the rules may see it."""
+    if not request.user.has_perm("entitlements.view_benefitrule"):
+        raise PermissionDenied
+    run = EntitlementRecompute.objects.filter(pk=run_id).first()
+    if run is None:
+        raise Http404
+    return render(request, "entitlements/_recompute.html", {"run": run})

@@ -1,0 +1,144 @@
+"""The recompute at scale: slices (keyset over the id) give the same statuses as one pass,
+only statuses that changed are written (a new wording of the reason alone rewrites nothing),
+a rule save answers at once and its recompute runs in the worker with its progress on the
+rule's admin page (progress bar with counts, then the result), and ``yiyang
+entitlements_refresh`` prints its progress as plain text when not on a terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from tests import factories
+from yiyang.core.models import Event
+from yiyang.elders.models import Elder
+from yiyang.entitlements import services, tasks
+from yiyang.entitlements.models import (
+    Benefit,
+    BenefitRule,
+    EntitlementChange,
+    EntitlementRecompute,
+    EntitlementStatus,
+)
+from yiyang.entitlements.tests.helpers import elder_aged
+
+
+def stored_rows() -> dict[tuple, tuple]:
+    return {(s.elder_id, s.benefit_id): (s.status, s.reason, s.since) for s in EntitlementStatus.objects.all()}
+
+
+@pytest.fixture
+def ten(superuser):
+    """Ten elders aged 60 to 87, their baseline computed by the worker."""
+    return [elder_aged(superuser, 60 + 3 * i, hukou_local=i % 4 != 0) for i in range(10)]
+
+
+def test_slices_give_the_same_statuses_as_one_pass(ten, monkeypatch):
+    later = timezone.localdate() + dt.timedelta(days=3 * 365)
+    one = services.entitlements_refresh(elders=[e.pk for e in ten], cause="date", on=later)
+    by_list = stored_rows()
+    EntitlementStatus.objects.all().delete()
+    EntitlementChange.objects.all().delete()
+    for e in ten:
+        services.entitlements_refresh(elders=[e.pk], cause="elder")  # the baseline again, one by one
+    monkeypatch.setattr(services, "SLICE", 3)  # 10 elders in 4 slices by keyset
+    seen: list[int] = []
+    sliced = services.entitlements_refresh(elders=Elder.objects.all(), cause="date", on=later,
+                                           progress=lambda r, total, last: seen.append(r.elders))
+    assert seen == [3, 6, 9, 10]
+    assert (sliced.elders, sliced.changes, sliced.newly_entitled) == (one.elders, one.changes, one.newly_entitled)
+    assert {k: v[0] for k, v in stored_rows().items()} == {k: v[0] for k, v in by_list.items()}
+
+
+def test_only_changed_statuses_are_written(ten):
+    before = stored_rows()
+    assert before and all(reason == "" for _, reason, _ in before.values())  # a baseline keeps no reason
+    # The next day the ages in the reasons are the same or not, the statuses are: nothing is written.
+    result = services.entitlements_refresh(elders=Elder.objects.all(), cause="date",
+                                           on=timezone.localdate() + dt.timedelta(days=1))
+    assert result.changes == 0 and stored_rows() == before
+    # Five years on: statuses change; only those rows move, with the engine's reason.
+    later = timezone.localdate() + dt.timedelta(days=5 * 365 + 2)
+    result = services.entitlements_refresh(elders=Elder.objects.all(), cause="date", on=later)
+    after = stored_rows()
+    moved = {k for k in after if after[k][0] != before[k][0]}
+    assert result.changes == len(moved) > 0
+    assert all(after[k] == before[k] for k in after if k not in moved)
+    assert all(after[k][1] and after[k][2] > before[k][2] for k in moved)
+    changes = EntitlementChange.objects.filter(cause="date")
+    assert {(c.elder_id, c.benefit_id) for c in changes} == moved
+    assert all("周岁" in c.reason or c.reason for c in changes)
+    # One entitlement.changed event per elder with changes, naming them.
+    events = Event.objects.filter(type="entitlement.changed")
+    assert events.count() == len({k[0] for k in moved})
+
+
+def test_a_rule_save_answers_at_once_and_the_worker_reports_progress(superuser, ten):
+    rule = BenefitRule(benefit=Benefit.objects.get(code="advanced_age_allowance"), region_code="",
+                       conditions={"age": {">=": 65}}, priority=1, source="测试")
+    queued = services.benefit_rule_save(actor=superuser, rule=rule)
+    run = queued.run
+    assert run is not None and run.state == EntitlementRecompute.State.QUEUED and run.rule == rule
+    assert not EntitlementChange.objects.filter(rule=rule).exists()  # nothing computed in the request
+    factories.run_worker()
+    run.refresh_from_db()
+    changes = EntitlementChange.objects.filter(rule=rule, cause="rule")
+    assert run.state == run.State.DONE and run.done == run.total == 10 and run.cursor == ""
+    assert run.changes == changes.count() > 0
+    assert run.became_entitled == changes.filter(to_status="entitled").count()
+    assert run.became_not == changes.filter(to_status="not").count()
+
+
+def test_the_rule_page_shows_the_progress_then_the_result(superuser, ten):
+    c = Client()
+    c.force_login(superuser)
+    form = {"benefit": Benefit.objects.get(code="advanced_age_allowance").pk, "region_code": "",
+            "effective_from": "", "effective_to": "", "priority": "1", "source": "测试",
+            "conditions": json.dumps({"age": {">=": 65}})}
+    resp = c.post("/admin/entitlements/benefitrule/add/", form)
+    rule = BenefitRule.objects.get(source="测试")
+    # Back on the rule's own page, where the recompute is followed.
+    assert resp.status_code == 302 and resp["Location"].endswith(f"/benefitrule/{rule.pk}/change/")
+    html = c.get(resp["Location"]).content.decode()
+    run = EntitlementRecompute.objects.get(rule=rule)
+    assert "已排队" in html and f'hx-get="/entitlements/recomputes/{run.pk}/"' in html and "htmx" in html
+    # Half-way (as the worker leaves it between two slices): a progress bar with counts.
+    EntitlementRecompute.objects.filter(pk=run.pk).update(state="running", total=10, done=4, changes=2,
+                                                         became_entitled=2)
+    frag = c.get(f"/entitlements/recomputes/{run.pk}/").content.decode()
+    assert '<progress max="10" value="4">' in frag and "4 / 10" in frag and "hx-trigger" in frag
+    EntitlementRecompute.objects.filter(pk=run.pk).update(state="queued", total=0, done=0, changes=0,
+                                                         became_entitled=0)
+    factories.run_worker()
+    run.refresh_from_db()
+    frag = c.get(f"/entitlements/recomputes/{run.pk}/").content.decode()
+    assert "重新计算已完成" in frag and "hx-get" not in frag
+    assert f"新增可享受 <strong>{run.became_entitled}</strong>" in frag
+    # Staff only.
+    other = Client()
+    other.force_login(factories.make_user("plain", "commissioner", factories.COMMUNITY_A))
+    assert other.get(f"/entitlements/recomputes/{run.pk}/").status_code == 302  # to the admin login
+
+
+def test_nightly_job_is_a_background_recompute_of_everyone(ten):
+    result = tasks.entitlements_refresh_nightly.call()
+    run = EntitlementRecompute.objects.get(pk=result["run"])
+    assert run.scope == [""] and run.cause == "date"
+    factories.run_worker()
+    run.refresh_from_db()
+    assert run.state == run.State.DONE and run.done == 10
+
+
+def test_the_command_prints_plain_progress_when_not_on_a_terminal(ten):
+    out = io.StringIO()
+    call_command("entitlements_refresh", "--date", (timezone.localdate() + dt.timedelta(days=800)).isoformat(),
+                 stdout=out)
+    text = out.getvalue()
+    assert "10/10 位老年人（100%）" in text and "\r" not in text
+    assert "已重新计算 10 位老年人的政策享受资格" in text
