@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres bench-visits bench-visits-postgres bench-directory bench-directory-postgres system-deps clean
+.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres bench-visits bench-visits-postgres bench-directory bench-directory-postgres bench-entitlements bench-entitlements-postgres system-deps clean
 
 # The whole dependency tree comes from the lock, every file checked against its hash
 # (requirements.lock: pip-compile --generate-hashes of pyproject.toml, dev extra included);
@@ -78,6 +78,16 @@ bench-visits: install
 
 bench-visits-postgres: install
 	bash scripts/with-postgres.sh $(BIN)/python benchmarks/visits.py $(VISITS_ARGS)
+
+# A full entitlement recompute over 1,000,000 elders next to a raw pass over the same columns,
+# with an API registration every 0.5 s meanwhile (docs/benchmarks.md). Smaller:
+# make bench-entitlements ENT_ARGS="--elders 200000"
+ENT_ARGS ?= --elders 1000000
+bench-entitlements: install
+	$(BIN)/python benchmarks/entitlements.py $(ENT_ARGS)
+
+bench-entitlements-postgres: install
+	bash scripts/with-postgres.sh $(BIN)/python benchmarks/entitlements.py $(ENT_ARGS)
 
 # The resource directory's nearest-first search among 50,000 services (docs/benchmarks.md).
 bench-directory: install
