@@ -17,6 +17,8 @@ from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
 from yiyang.elders.models import Elder, economic_status_name, economic_status_of
 from yiyang.elders.schemas import (
+    CURSOR_DESCRIPTION,
+    PAGE_DESCRIPTION,
     AccessLogRead,
     DeactivateIn,
     ElderCreate,
@@ -63,7 +65,8 @@ class ElderQuery(Schema):
     category: str = Field("", max_length=40)
     living_situation: str = Field("", max_length=40)
     active: bool | None = True
-    page: int = 1
+    cursor: str = Field("", max_length=60, description=CURSOR_DESCRIPTION)
+    page: int = Field(1, description=PAGE_DESCRIPTION)
     page_size: int = 20
 
 
@@ -74,14 +77,24 @@ PERSONAL_QUERY_PARAMETERS = ("name", "id_number", "phone", "q")
 def _elder_page(request: HttpRequest, f: ElderQuery | ElderSearch) -> ElderPage:
     access.require_capability(request.user, elder_access.ELDER_VIEW)  # same answer as the list page: 403
     page, page_size, start = page_window(f.page, f.page_size, max_page_size=MAX_PAGE_SIZE)
-    qs = selectors.elder_list_for(request.user, selectors.ElderFilters(
+    filters = selectors.ElderFilters(
         region=f.region, category=f.category, living_situation=f.living_situation, active=f.active,
         name=getattr(f, "name", ""), id_number=getattr(f, "id_number", ""), phone=getattr(f, "phone", ""),
         q=getattr(f, "q", ""),
-    ))
+    )
+    qs = selectors.elder_list_for(request.user, filters)
     count = qs.count()
-    items = [elder_read(e) for e in qs[start: start + page_size]]
-    return ElderPage(items=items, count=count, page=page, page_size=page_size)
+    if page > 1 and not f.cursor:
+        # The numbered pages of before (OFFSET): still answered, and with a cursor to go on by.
+        rows = list(qs[start: start + page_size + 1])
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        return ElderPage(items=[elder_read(e) for e in rows], count=count, page=page, page_size=page_size,
+                         next_cursor=selectors.Cursor(True, rows[-1].pk, page + 1).token if more else None,
+                         prev_cursor=selectors.Cursor(False, rows[0].pk, page - 1).token if rows else None)
+    result = selectors.elder_page(request.user, filters, cursor=f.cursor or None, size=page_size)
+    return ElderPage(items=[elder_read(e) for e in result.rows], count=count, page=result.page,
+                     page_size=page_size, next_cursor=result.next_cursor, prev_cursor=result.prev_cursor)
 
 
 @router.get("", response=ElderPage, summary="老年人列表（管辖范围内；按姓名、身份证号、电话查找请用 POST /elders/search）")

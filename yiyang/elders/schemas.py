@@ -28,6 +28,11 @@ ECONOMIC_DESCRIPTION = ("经济状况：extreme_poverty / subsistence / near_sub
 CONFIRM_DESCRIPTION = "按身份证号未满60周岁时须为 true 才能登记（确认确需登记，如重度残疾、失能人员）；所在地区规定了最低登记年龄的，低于该年龄一律不能登记"
 
 
+CURSOR_DESCRIPTION = ("分页游标：上一次回答的 next_cursor（下一页）或 prev_cursor（上一页）；给出时不看 page。"
+                      "每一页的代价与第一页相同")
+PAGE_DESCRIPTION = "页码（旧用法，仍可用：深页按偏移读取，越往后越慢；请改用 cursor）"
+
+
 class ContactIn(InputSchema):
     name: str = Field(max_length=NAME_MAX)
     phone: str = Field(max_length=PHONE_MAX)
@@ -68,7 +73,8 @@ class ElderSearch(InputSchema):
     living_situation: str = Field("", max_length=CODE_MAX)
     active: bool | None = True
     q: str = Field("", max_length=NAME_MAX, description="一个搜索框：15/18 位 → 身份证号；7 位以上数字 → 电话；否则姓名")
-    page: int = 1
+    cursor: str = Field("", max_length=60, description=CURSOR_DESCRIPTION)
+    page: int = Field(1, description=PAGE_DESCRIPTION)
     page_size: int = 20
 
 
@@ -151,6 +157,8 @@ class ElderPage(Schema):
     count: int
     page: int
     page_size: int
+    next_cursor: str | None = Field(None, description="下一页的游标（没有下一页时为 null）")
+    prev_cursor: str | None = Field(None, description="上一页的游标（第一页为 null）")
 
 
 class DeactivateIn(InputSchema):

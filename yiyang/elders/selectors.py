@@ -4,13 +4,17 @@ caller's jurisdiction is applied before any filter."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from yiyang.core import access, pii
+from yiyang.core.exceptions import FieldErrors
 from yiyang.core.identifiers import IdentifierError, normalize_phone, parse_id_number
 from yiyang.core.models import AccessLog, Event
 from yiyang.elders import access as elder_access
@@ -49,9 +53,22 @@ def _advanced_age_cutoff(today: dt.date) -> dt.date:
         return today.replace(year=today.year - ADVANCED_AGE_YEARS, day=28)
 
 
-def elder_list_for(user: Any, filters: ElderFilters | None = None) -> QuerySet[Elder]:
+# The one order of every elder list, and the key its pages are cut by: the index
+# elder_active_region_name_id (active, region_code, name, id) serves it for one value of
+# ``active`` (docs/benchmarks.md, "Elder list: query plans").
+LIST_ORDER = ("region_id", "name", "id")
+
+
+def elder_list_for(user: Any, filters: ElderFilters | None = None, *, seek: RawSQL | None = None) -> QuerySet[Elder]:
+    """The caller's elders that pass ``filters``, in ``LIST_ORDER``. ``seek`` (from
+    ``elder_page``) is the key condition of a page after or before another: it comes first in
+    the WHERE clause, because SQLite bounds an index range by the first lower bound it meets on
+    a column — after the jurisdiction's ``region_code >= …`` it would scan from the start of
+    the jurisdiction to the page."""
     f = filters or ElderFilters()
     qs = elder_access.access_elders(user)
+    if seek is not None:
+        qs = Elder.objects.filter(seek) & qs
     if f.q:
         f = _route_search_box(f)
     if f.region:
@@ -59,7 +76,9 @@ def elder_list_for(user: Any, filters: ElderFilters | None = None) -> QuerySet[E
         # Not a region code at all: nothing matches (an empty page, not an error).
         qs = qs.filter(region_subtree_q(prefix_of(code))) if code.isdigit() and len(code) == 12 else qs.none()
     if f.active is not None:
-        qs = qs.filter(active=f.active)
+        # ``active__in``, not ``active=``: Django writes a bare ``"active"`` for the latter,
+        # which SQLite does not match to the index's first column (it then sorts the list).
+        qs = qs.filter(active__in=[f.active])
     if f.name:
         qs = qs.filter(name__contains=f.name.strip())
     if f.id_number:
@@ -88,7 +107,113 @@ def elder_list_for(user: Any, filters: ElderFilters | None = None) -> QuerySet[E
             qs = qs.filter(Exists(ElderCategory.objects.filter(elder=OuterRef("pk"), category=cat)))
     return qs.select_related("region", "region__parent").prefetch_related(
         Prefetch("categories", queryset=Category.objects.order_by("sort_order"))
-    ).order_by("region_id", "name", "id")
+    ).order_by(*LIST_ORDER)
+
+
+# -- pages by key (keyset pagination) ------------------------------------------------------------
+#
+# A page is the rows after (or before) one elder in LIST_ORDER, read as one index range from
+# that elder on: a deep page costs what the first does, where OFFSET reads and drops every row
+# in front of it. The cursor names only the elder's id (never the name a key holds: cursors
+# travel in URLs); its position is read back through access_elders, so a cursor naming an
+# elder outside the caller's jurisdiction is refused like a malformed one.
+
+CURSOR_ERROR = "分页游标无效，请从第一页重新开始"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    forward: bool  # the rows after the elder (else before it)
+    elder_id: uuid.UUID
+    page: int  # the number of the page it leads to (shown; it plays no part in the query)
+
+    @property
+    def token(self) -> str:
+        return f"{'n' if self.forward else 'p'}{self.page}.{self.elder_id.hex}"
+
+
+def cursor_parse(token: str) -> Cursor:
+    """``n3.<32 hex>`` (page 3, after that elder) or ``p1.<32 hex>`` (page 1, before it)."""
+    try:
+        head, hexid = token.strip().split(".")
+        if head[0] not in "np":
+            raise ValueError(head)
+        page = int(head[1:])
+        if not 1 <= page <= 10_000_000:
+            raise ValueError(page)
+        return Cursor(head[0] == "n", uuid.UUID(hex=hexid), page)
+    except (ValueError, IndexError) as exc:
+        raise FieldErrors({"cursor": [CURSOR_ERROR]}, message=CURSOR_ERROR) from exc
+
+
+@dataclass
+class ElderPageRows:
+    rows: list[Any]
+    page: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def _seek(forward: bool, region: str, name: str, elder_id: uuid.UUID) -> RawSQL:
+    """(region_code, name, id) after / before the cursor's elder: a row value both databases
+    read as one index range (Django's own tuple lookup is rewritten into ORs on SQLite)."""
+    q = connection.ops.quote_name
+    table = q(Elder._meta.db_table)
+    columns = ", ".join(f"{table}.{q(c)}" for c in ("region_code", "name", "id"))
+    pk = Elder._meta.pk
+    assert pk is not None
+    value = pk.get_db_prep_value(elder_id, connection)
+    # Column names from the model, the values bound as parameters.
+    return RawSQL(f"({columns}) {'>' if forward else '<'} (%s, %s, %s)", (region, name, value),  # noqa: S611
+                  output_field=BooleanField())
+
+
+def elder_page(user: Any, filters: ElderFilters, *, cursor: str | None, size: int,
+               rows: Any = None) -> ElderPageRows:
+    """One page of ``elder_list_for(user, filters)``, ``size`` rows after or before the
+    cursor's elder (the first page without one). ``rows(queryset)`` turns the page's queryset
+    into the rows returned (default: the model instances, categories prefetched); it must keep
+    the order and give each row its ``id`` / ``pk`` as ``row_id``."""
+    c = cursor_parse(cursor) if cursor else None
+    seek = None
+    if c is not None:
+        key = elder_access.access_elders(user).filter(pk=c.elder_id).values_list("region_id", "name").first()
+        if key is None:  # not there, or not the caller's
+            raise FieldErrors({"cursor": [CURSOR_ERROR]}, message=CURSOR_ERROR)
+        seek = _seek(c.forward, key[0], key[1], c.elder_id)
+    forward = c is None or c.forward
+    order = LIST_ORDER if forward else tuple(f"-{k}" for k in LIST_ORDER)
+    if filters.active is not None:
+        qs = elder_list_for(user, filters, seek=seek).order_by(*order)
+    else:
+        # On and off the register are two ranges of the index: the page's ids from each, then
+        # the database orders the (at most 2 × size) rows between them.
+        ids: list[Any] = []
+        for value in (True, False):
+            ids += elder_list_for(user, replace(filters, active=value), seek=seek).order_by(*order).values_list(
+                "pk", flat=True)[: size + 1]
+        qs = elder_list_for(user, replace(filters, active=None)).filter(pk__in=ids).order_by(*order)
+    got = list(rows(qs[: size + 1]) if rows is not None else qs[: size + 1])
+    more = len(got) > size
+    got = got[:size]
+    if not forward:
+        got.reverse()
+    page = c.page if c is not None else 1
+    if not forward and not more:
+        page = 1  # nothing before these: this is the first page, whatever the cursor said
+    ids_of = [_row_id(r) for r in got]
+    has_next = more if forward else True
+    has_prev = page > 1 if forward else more
+    return ElderPageRows(
+        rows=got, page=page,
+        next_cursor=Cursor(True, ids_of[-1], page + 1).token if got and has_next else None,
+        prev_cursor=Cursor(False, ids_of[0], page - 1).token if got and has_prev and page > 1 else None,
+    )
+
+
+def _row_id(row: Any) -> uuid.UUID:
+    value = row["id"] if isinstance(row, dict) else row.pk
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _route_search_box(f: ElderFilters) -> ElderFilters:

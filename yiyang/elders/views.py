@@ -71,11 +71,14 @@ def elder_list(request: HttpRequest) -> HttpResponse:
         q=g.get("q", "").strip(), region=g.get("region", ""), category=g.get("category", ""),
         living_situation=g.get("living_situation", ""), active=active,
     )
-    qs = selectors.elder_list_for(request.user, filters)
-    page = Paginator(qs, settings.YIYANG["PAGE_SIZE"]).get_page(g.get("page"))
-    rows = [(e, selectors.elder_categories(e)) for e in page.object_list]
+    try:
+        page = selectors.elder_page(request.user, filters, cursor=g.get("cursor") or None,
+                                    size=settings.YIYANG["PAGE_SIZE"])
+    except FieldErrors:  # a stale or altered cursor: the first page
+        page = selectors.elder_page(request.user, filters, cursor=None, size=settings.YIYANG["PAGE_SIZE"])
+    rows = [(e, selectors.elder_categories(e)) for e in page.rows]
     context = {
-        "page": page, "rows": rows, "filters": g,
+        "page": page, "count": selectors.elder_list_for(request.user, filters).count(), "rows": rows, "filters": g,
         "communities": community_choices(request.user),
         "categories": Category.objects.all(), "living_choices": LivingSituation.choices,
         "can_create": access.has_capability(request.user, elder_access.ELDER_CREATE),

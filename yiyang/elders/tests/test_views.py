@@ -107,17 +107,22 @@ def test_list_filters(client, worker, three):
     assert len(listed(client.get(reverse("elders:list"), {"active": "all"}))) == 3
 
 
-def test_list_pagination(client, worker):
+def test_list_pagination_by_cursor(client, worker):
     for n in range(25):
         factories.make_elder(worker, name=f"老人{chr(0x4e00 + n)}")
     first = client.get(reverse("elders:list"))
-    second = client.get(reverse("elders:list"), {"page": 2})
-    assert len(listed(first)) == 20 and len(listed(second)) == 5
-    assert not listed(first) & listed(second)
-    assert "第 2 / 2 页" in html_of(second)
-    # The pager's buttons submit the (POST) search form with the page number.
-    assert 'form="elder-filters" name="page" value="2"' in html_of(first)
-    assert listed(client.post(reverse("elders:list"), {"page": "2"})) == listed(second)
+    assert len(listed(first)) == 20 and "共 25 人" in html_of(first) and "第 1 页" in html_of(first)
+    # The pager's buttons submit the (POST) search form with a cursor: the last elder's id.
+    nxt = re.search(r'form="elder-filters" name="cursor" value="(n2\.[0-9a-f]{32})">下一页', html_of(first)).group(1)
+    second = client.post(reverse("elders:list"), {"cursor": nxt})
+    assert len(listed(second)) == 5 and not listed(first) & listed(second)
+    assert "第 2 页" in html_of(second) and "下一页" not in html_of(second) and "共 25 人" in html_of(second)
+    prev = re.search(r'name="cursor" value="(p1\.[0-9a-f]{32})">上一页', html_of(second)).group(1)
+    back = client.post(reverse("elders:list"), {"cursor": prev})
+    assert listed(back) == listed(first) and "第 1 页" in html_of(back) and "上一页" not in html_of(back)
+    # A cursor that is stale or made up shows the first page, not an error.
+    for bad in ("n2." + "0" * 32, "garbage", nxt[:-1]):
+        assert listed(client.post(reverse("elders:list"), {"cursor": bad})) == listed(first)
 
 
 def test_a_search_in_the_url_is_not_used(client, three):
