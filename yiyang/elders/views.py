@@ -493,11 +493,16 @@ def import_batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.import_batches_for(request.user).filter(pk=batch_id).first()
     if batch is None:
         raise Http404
-    qs = selectors.elder_list_for(request.user, selectors.ElderFilters(batch=batch.pk, active=None))
-    page = Paginator(qs, settings.YIYANG["PAGE_SIZE"]).get_page(request.GET.get("page"))
-    rows = [(e, selectors.elder_categories(e)) for e in page.object_list]
+    filters = selectors.ElderFilters(batch=batch.pk, active=None)
+    try:
+        page = selectors.elder_page(request.user, filters, cursor=request.GET.get("cursor") or None,
+                                    size=settings.YIYANG["PAGE_SIZE"])
+    except FieldErrors:
+        page = selectors.elder_page(request.user, filters, cursor=None, size=settings.YIYANG["PAGE_SIZE"])
+    rows = [(e, selectors.elder_categories(e)) for e in page.rows]
+    shown = selectors.elder_list_for(request.user, filters).count()
     return render(request, "elders/import_batch.html", {"batch": batch, "page": page, "rows": rows,
-                                                        "shown": page.paginator.count,
+                                                        "shown": shown, "count": shown,
                                                         "suspects": selectors.batch_suspects(request.user, batch)})
 
 
