@@ -50,8 +50,9 @@ test-sqlite: install
 	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not browser"
 	$(BIN)/pytest -q -m browser
 
+# With a streaming replica of the throw-away server, so the replica's tests run (tests/test_replica.py).
 test-postgres: install
-	bash scripts/with-postgres.sh $(BIN)/pytest -q -n $(TEST_WORKERS) -m "not browser"
+	YIYANG_PG_REPLICA=1 bash scripts/with-postgres.sh $(BIN)/pytest -q -n $(TEST_WORKERS) -m "not browser"
 
 test-browser: install
 	$(BIN)/pytest -q -m browser

@@ -13,6 +13,17 @@ def var_dir_outside_the_checkout(tmp_path_factory):
     yield settings.VAR_DIR
 
 
+@pytest.fixture(autouse=True, scope="session")
+def replica_reads_off():
+    """With a read replica configured (``YIYANG_PG_REPLICA=1``), tests read from the primary:
+    their data sit in a transaction the replica never sees. The tests of the replica itself
+    switch it back on (tests/test_replica.py)."""
+    from django.conf import settings
+
+    settings.YIYANG["REPLICA_READS"] = False
+    yield
+
+
 @pytest.fixture
 def tree(db):
     factories.load_tree()

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "yiyang.core.middleware.AccessErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With a read replica: a browser that posted reads from the primary for a few seconds.
+    "yiyang.core.replica.ReplicaPinMiddleware",
     # Last: turns a login refused by the throttle into the lock answer (accounts/throttle.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -138,6 +140,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("YIYANG_TEST_SQLITE", "")} if os.environ.get("YIYANG_TEST_SQLITE") else {}
+
+# A read replica (PostgreSQL streaming replication of DATABASE_URL): reads that opt in with
+# core.replica.stale_reads go there, nothing else (docs/scale-out.md §2). TEST MIRROR: the
+# test runner creates no database on the replica (it refuses writes) but points the alias at
+# the primary's test database by name, which the replica receives by replaying the WAL.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL 需要 PostgreSQL 主库 (a replica needs a PostgreSQL DATABASE_URL)")
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("YIYANG_DB_CONN_MAX_AGE", "60")))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["yiyang.core.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -250,6 +264,10 @@ YIYANG: dict[str, Any] = {
     # The resource directory: after how many days without a provider's confirmation a
     # service's data are shown as possibly out of date.
     "DIRECTORY_STALE_DAYS": int(os.environ.get("YIYANG_DIRECTORY_STALE_DAYS", "90")),
+    # A read replica (DATABASE_REPLICA_URL): whether the reads that may be stale go there, and
+    # for how many seconds after a browser's post its reads stay on the primary.
+    "REPLICA_READS": os.environ.get("YIYANG_REPLICA_READS", "1") == "1",
+    "REPLICA_PIN_SECONDS": int(os.environ.get("YIYANG_REPLICA_PIN_SECONDS", "5")),
     # Matching (directory/matching.py; shown on /resources/fairness/): an elder's walking speed,
     # how much longer a walk is than the straight line, the service circle, and the weights.
     "MATCH_WALK_M_PER_MIN": float(os.environ.get("YIYANG_MATCH_WALK_M_PER_MIN", "60")),

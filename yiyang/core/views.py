@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from yiyang.core.exceptions import ApplicationError
 from yiyang.core.overview import month_parse, overview_for, overview_xlsx
 from yiyang.core.registry import HOME_SECTIONS, home_tiles_for, sections_for, todos_for
+from yiyang.core.replica import stale_reads_view
 
 
 @login_required
@@ -32,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@stale_reads_view  # statistics: a second stale is fine (core/replica.py)
 def overview(request: HttpRequest) -> HttpResponse:
     """The per-region figures for a month, each number a link; ``?format=xlsx`` downloads it."""
     try:

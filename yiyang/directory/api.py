@@ -15,6 +15,7 @@ from pydantic import Field
 from yiyang.core import geo
 from yiyang.core.apierrors import InputSchema
 from yiyang.core.exceptions import ApplicationError, ForbiddenError, NotFoundError
+from yiyang.core.replica import stale_reads
 from yiyang.directory import access, selectors, services
 from yiyang.directory.hsds import service_to_hsds
 from yiyang.directory.models import Service
@@ -65,6 +66,12 @@ def _need_names() -> dict[str, str]:
 
 @router.get("/services", response=HitList, auth=None, summary="查找服务（公开，无需登录；给出位置则由近到远）")
 def service_search(request: HttpRequest, f: Query[SearchQuery]):
+    # The public search: a second stale is fine, so it may read from a replica (core/replica.py).
+    with stale_reads(request):
+        return _service_search(f)
+
+
+def _service_search(f: SearchQuery) -> HitList:
     near = None
     if (f.latitude is None) != (f.longitude is None):
         raise ApplicationError("纬度和经度需同时提供", code="bad_position")

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from yiyang.core import geo
 from yiyang.core.access import has_capability
 from yiyang.core.exceptions import FieldErrors, ForbiddenError
+from yiyang.core.replica import stale_reads_view
 from yiyang.core.web import forbidden, form_add_errors
 from yiyang.directory import access, selectors, services
 from yiyang.directory.forms import SearchForm, ServiceEditForm
@@ -47,6 +48,7 @@ def _distance_text(metres: float | None) -> str:
     return gettext("%(km).1f 公里") % {"km": metres / 1000}
 
 
+@stale_reads_view  # the public search: a second stale is fine (core/replica.py)
 def search(request: HttpRequest) -> HttpResponse:
     needs = _need_choices()
     form = SearchForm(request.GET or None, needs=needs, regions=_region_choices())
@@ -134,6 +136,7 @@ def confirm(request: HttpRequest, service_id: uuid.UUID) -> HttpResponse:
     return redirect("directory:mine")
 
 
+@stale_reads_view
 def fairness(request: HttpRequest) -> HttpResponse:
     """Public: how recommendations are ranked (the weights and the circle) and, per month, each
     organisation's share of the lists shown — steering toward a favourite would show here."""
@@ -294,6 +297,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
+@stale_reads_view
 def coverage_gaps(request: HttpRequest) -> HttpResponse:
     """Per community: which needs of its elders no active service meets within the walking
     circle, and how many elders that leaves; street subtotals; ``?format=xlsx`` exports it."""

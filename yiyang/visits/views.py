@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, FieldErrors
 from yiyang.core.overview import month_parse
+from yiyang.core.replica import stale_reads_view
 from yiyang.elders import access as elder_access
 from yiyang.visits import access as visit_access
 from yiyang.visits import selectors, services
@@ -144,6 +145,7 @@ def not_seen(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@stale_reads_view  # an indicator: a second stale is fine (core/replica.py)
 def rate(request: HttpRequest) -> HttpResponse:
     """The rate of one region and month, with its children's, each number a link to its list."""
     visit_access.access_plans(request.user, visit_access.VISIT_RATE_VIEW)
@@ -176,6 +178,7 @@ def rate(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@stale_reads_view
 def rate_elders(request: HttpRequest) -> HttpResponse:
     """The elders behind a number: the denominator (due), the numerator (done), or the gap."""
     try:
