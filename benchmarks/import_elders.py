@@ -102,6 +102,8 @@ def configure_environment(workdir: Path) -> str:
                   file=sys.stderr)
         os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["YIYANG_VAR_DIR"] = str(workdir)  # local secrets and static root go here, not var/
+    # The figures are the primary's; a replica (YIYANG_PG_REPLICA=1 harness) holds another database.
+    os.environ.pop("DATABASE_REPLICA_URL", None)
     os.environ["YIYANG_FIELD_KEY"] = "1:" + base64.b64encode(secrets.token_bytes(32)).decode()
     os.environ["YIYANG_BLIND_INDEX_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     os.environ.setdefault("YIYANG_SECRET_KEY", secrets.token_urlsafe(48))

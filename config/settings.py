@@ -145,12 +145,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # core.replica.stale_reads go there, nothing else (docs/scale-out.md §2). TEST MIRROR: the
 # test runner creates no database on the replica (it refuses writes) but points the alias at
 # the primary's test database by name, which the replica receives by replaying the WAL.
-# A replica of a SQLite file means nothing: production refuses it, development ignores it (a
-# command run with DATABASE_URL=sqlite:… inside the PostgreSQL test harness inherits the variable).
-if os.environ.get("DATABASE_REPLICA_URL") and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    if PRODUCTION:
-        raise ImproperlyConfigured("DATABASE_REPLICA_URL 需要 PostgreSQL 主库 (a replica needs a PostgreSQL DATABASE_URL)")
-elif os.environ.get("DATABASE_REPLICA_URL"):
+# A replica of a SQLite file means nothing: the variable is ignored unless the primary is
+# PostgreSQL (a command run on a SQLite file inside the PostgreSQL test harness inherits it).
+if os.environ.get("DATABASE_REPLICA_URL") and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("YIYANG_DB_CONN_MAX_AGE", "60")))
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
