@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from yiyang.accounts.models import Role
 from yiyang.core.access import access_record, capability, grant, has_capability, jurisdiction_filter
-from yiyang.elders.models import Elder
+from yiyang.elders.models import Elder, ElderRegionCount
 
 ELDER_VIEW = capability("elder.view", "查看老年人档案")
 ELDER_CREATE = capability("elder.create", "登记老年人")
@@ -36,6 +36,14 @@ def access_elders(user: Any, capability: str = ELDER_VIEW) -> QuerySet[Elder]:
     if not has_capability(user, capability):
         return Elder.objects.none()
     return jurisdiction_filter(Elder.objects.all(), user, "region")
+
+
+def access_region_counts(user: Any) -> QuerySet[ElderRegionCount]:
+    """The per-community counts of the caller's jurisdiction (``counts.py``), under the same
+    rule as the elders they count."""
+    if not has_capability(user, ELDER_VIEW):
+        return ElderRegionCount.objects.none()
+    return jurisdiction_filter(ElderRegionCount.objects.all(), user, "region_code")
 
 
 def access_elder(user: Any, elder_id: Any, capability: str = ELDER_VIEW) -> Elder:

@@ -83,7 +83,7 @@ def _elder_page(request: HttpRequest, f: ElderQuery | ElderSearch) -> ElderPage:
         q=getattr(f, "q", ""),
     )
     qs = selectors.elder_list_for(request.user, filters)
-    count = qs.count()
+    count = selectors.elder_count_for(request.user, filters)
     if page > 1 and not f.cursor:
         # The numbered pages of before (OFFSET): still answered, and with a cursor to go on by.
         rows = list(qs[start: start + page_size + 1])

@@ -28,6 +28,7 @@ from yiyang.core.exceptions import ApplicationError
 from yiyang.core.identifiers import IdentifierError, normalize_person_name, normalize_phone
 from yiyang.elders import access as elder_access
 from yiyang.elders import events
+from yiyang.elders.counts import region_counts_recount
 from yiyang.elders.duplicates import NAME_BIRTH_CTX, NAME_PHONE_CTX, REASON_NAME_BIRTH, REASON_NAME_PHONE
 from yiyang.elders.models import (
     ECONOMIC_NONE,
@@ -632,6 +633,7 @@ def _write(report: ImportReport, prepared: list[_Prepared], *, actor: Any, now: 
             for e, i, p in zip(event_ids, elder_ids, prepared, strict=True)
         ))
         del event_ids
+        region_counts_recount({p.region_code for p in prepared})  # the communities' 在册 counts
     event_record(type=events.IMPORT_COMMITTED, actor=actor, subject=batch, payload={"file": report.file_name,
                  "rows": len(prepared)}, occurred_at=now)
     report.committed = True

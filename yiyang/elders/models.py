@@ -240,6 +240,23 @@ class Elder(FieldRecord):
         return self.age_on(timezone.localdate())
 
 
+class ElderRegionCount(models.Model):
+    """How many elders a community has on the register and off it: a maintained aggregate
+    (``elders/counts.py``), recounted by the services that change an elder and by the importer;
+    a test recounts it from the elder table."""
+
+    region_code = models.CharField(_("社区代码"), max_length=12, primary_key=True)
+    active = models.PositiveIntegerField(_("在册"), default=0)
+    inactive = models.PositiveIntegerField(_("已注销"), default=0)
+
+    class Meta:
+        verbose_name = _("在册人数（汇总）")
+        verbose_name_plural = _("在册人数（汇总）")
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.active}/{self.inactive}"
+
+
 class DuplicateVerdict(models.Model):
     """A person's verdict on two archives flagged as a suspected duplicate: the same person or
     not, with a note. Kept so the pair is asked about once. ``elder_a`` holds the smaller id."""

@@ -18,6 +18,7 @@ from yiyang.core.exceptions import FieldErrors
 from yiyang.core.identifiers import IdentifierError, normalize_phone, parse_id_number
 from yiyang.core.models import AccessLog, Event
 from yiyang.elders import access as elder_access
+from yiyang.elders.counts import counted
 from yiyang.elders.duplicates import REASON_NAME_BIRTH, REASON_NAME_PHONE
 from yiyang.elders.models import (
     ADVANCED_AGE,
@@ -108,6 +109,22 @@ def elder_list_for(user: Any, filters: ElderFilters | None = None, *, seek: RawS
     return qs.select_related("region", "region__parent").prefetch_related(
         Prefetch("categories", queryset=Category.objects.order_by("sort_order"))
     ).order_by(*LIST_ORDER)
+
+
+def elder_count_for(user: Any, filters: ElderFilters) -> int:
+    """``elder_list_for(user, filters).count()``; from the per-community counts when only the
+    region and the register status narrow the list (the list as it opens, the home page's
+    links), which costs a few rows instead of a count of the jurisdiction's elders."""
+    f = filters
+    if any((f.q, f.category, f.name, f.id_number, f.phone, f.living_situation, f.batch is not None)):
+        return elder_list_for(user, f).count()
+    qs = elder_access.access_region_counts(user)
+    if f.region:
+        code = normalize_code(f.region)
+        if not (code.isdigit() and len(code) == 12):
+            return 0
+        qs = qs.filter(region_subtree_q(prefix_of(code), "region_code"))
+    return counted(qs, f.active)
 
 
 # -- pages by key (keyset pagination) ------------------------------------------------------------

@@ -15,6 +15,7 @@ from yiyang.core.models import AccessLog
 from yiyang.core.text import LINE_MAX, NAME_MAX, REMARK_MAX, SHORT_MAX, purpose_clean, too_long
 from yiyang.elders import access as elder_access
 from yiyang.elders import events
+from yiyang.elders.counts import region_counts_recount
 from yiyang.elders.duplicates import match_keys
 from yiyang.elders.models import (
     ECONOMIC_CATEGORY_CODES,
@@ -100,6 +101,7 @@ def elder_register(
         match_name_birth_bidx=by_birth,
         match_name_phone_bidx=by_phone,
     )
+    region_counts_recount([elder.region_id])
     categories = _with_economic(clean.categories, clean.economic)
     ElderCategory.objects.bulk_create([ElderCategory(elder=elder, category=c) for c in categories])
     for order, row in enumerate(contact_rows):
@@ -221,8 +223,11 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         change("address", "x", "y", shown=False)
         elder.address_enc = pii.encrypt(clean.address, ADDRESS_CTX)
         update_fields.append("address_enc")
+    moved_from = None
     if "region_code" in data and clean.region is not None:
         change("region_code", clean.region.code, elder.region_id)
+        if clean.region.code != elder.region_id:
+            moved_from = elder.region_id
         elder.region = clean.region
         update_fields.append("region")
     for f in ("living_situation", "hukou_local", "notes"):
@@ -262,6 +267,8 @@ def elder_update(*, actor: Any, elder: Elder, data: dict[str, Any], expected_ver
         update_fields += ["match_name_birth_bidx", "match_name_phone_bidx"]
     elder.version += 1
     elder.save(update_fields=[*update_fields, "version", "updated_at"])
+    if moved_from is not None:
+        region_counts_recount([moved_from, elder.region_id])
     event_record(
         type=events.UPDATED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
         payload={"changes": changes, "version": elder.version},
@@ -283,6 +290,7 @@ def elder_deactivate(*, actor: Any, elder: Elder, reason: str, note: str = "") -
     elder.deactivated_at = timezone.now()
     elder.version += 1
     elder.save(update_fields=["active", "deactivation_reason", "deactivated_at", "version", "updated_at"])
+    region_counts_recount([elder.region_id])
     event_record(
         type=events.DEACTIVATED, actor=actor, elder_id=elder.pk, subject=elder, region_code=elder.region_id,
         payload={"reason": reason, "reason_label": str(Elder.DeactivationReason(reason).label), "note": note},
@@ -302,6 +310,7 @@ def elder_reactivate(*, actor: Any, elder: Elder, note: str = "") -> Elder:
     elder.deactivated_at = None
     elder.version += 1
     elder.save(update_fields=["active", "deactivation_reason", "deactivated_at", "version", "updated_at"])
+    region_counts_recount([elder.region_id])
     event_record(type=events.REACTIVATED, actor=actor, elder_id=elder.pk, subject=elder,
                  region_code=elder.region_id, payload={"note": note})
     return elder

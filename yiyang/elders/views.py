@@ -78,7 +78,7 @@ def elder_list(request: HttpRequest) -> HttpResponse:
         page = selectors.elder_page(request.user, filters, cursor=None, size=settings.YIYANG["PAGE_SIZE"])
     rows = [(e, selectors.elder_categories(e)) for e in page.rows]
     context = {
-        "page": page, "count": selectors.elder_list_for(request.user, filters).count(), "rows": rows, "filters": g,
+        "page": page, "count": selectors.elder_count_for(request.user, filters), "rows": rows, "filters": g,
         "communities": community_choices(request.user),
         "categories": Category.objects.all(), "living_choices": LivingSituation.choices,
         "can_create": access.has_capability(request.user, elder_access.ELDER_CREATE),
