@@ -12,9 +12,9 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-# The path without its query string (%(U)s, not %(r)s) and no Referer: a URL may carry a
-# search someone typed, and the access log must hold no personal data (docs/privacy.md §7).
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# Workers, threads, timeouts and the access log's format (no query strings: privacy.md §7)
+# are in config/gunicorn.py, chosen from the machine's cores.
+GUNICORN_CONFIG = "python:config.gunicorn"
 
 
 class Command(BaseCommand):
@@ -23,16 +23,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("YIYANG_PORT", "8000")))
         parser.add_argument("--host", default=os.environ.get("YIYANG_HOST", "127.0.0.1"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("YIYANG_WORKERS", "2")))
+        parser.add_argument("--workers", type=int, default=None,
+                            help="gunicorn 进程数（默认：CPU 核数，见 config/gunicorn.py；或 YIYANG_WORKERS）")
         parser.add_argument("--no-worker", action="store_true", help="不启动后台任务进程（另行运行 yiyang worker）")
 
-    def handle(self, *args, port: int, host: str, workers: int, no_worker: bool, **options):
+    def handle(self, *args, port: int, host: str, workers: int | None, no_worker: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
         bin_dir = os.path.dirname(sys.executable)
         gunicorn = os.path.join(bin_dir, "gunicorn")
-        web = [gunicorn, "config.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
-               "--threads", "4", "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
-               "--graceful-timeout", "5"]
+        web = [gunicorn, "config.wsgi:application", "-c", GUNICORN_CONFIG, "--bind", f"{host}:{port}",
+               *(["--workers", str(workers)] if workers else [])]
         if no_worker:
             self.stdout.write(f"颐养 Yiyang 正在运行：http://{host}:{port}/  （Ctrl+C 停止）")
             self.stdout.flush()
