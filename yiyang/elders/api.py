@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -16,6 +16,7 @@ from yiyang.core.paging import page_window
 from yiyang.elders import access as elder_access
 from yiyang.elders import selectors, services
 from yiyang.elders.models import Elder, economic_status_name, economic_status_of
+from yiyang.elders.rows import elder_rows, json_response
 from yiyang.elders.schemas import (
     CURSOR_DESCRIPTION,
     PAGE_DESCRIPTION,
@@ -74,7 +75,8 @@ class ElderQuery(Schema):
 PERSONAL_QUERY_PARAMETERS = ("name", "id_number", "phone", "q")
 
 
-def _elder_page(request: HttpRequest, f: ElderQuery | ElderSearch) -> ElderPage:
+def _elder_page(request: HttpRequest, f: ElderQuery | ElderSearch) -> HttpResponse:
+    """An ``ElderPage``, built from plain values (``rows.py``)."""
     access.require_capability(request.user, elder_access.ELDER_VIEW)  # same answer as the list page: 403
     page, page_size, start = page_window(f.page, f.page_size, max_page_size=MAX_PAGE_SIZE)
     filters = selectors.ElderFilters(
@@ -86,15 +88,16 @@ def _elder_page(request: HttpRequest, f: ElderQuery | ElderSearch) -> ElderPage:
     count = selectors.elder_count_for(request.user, filters)
     if page > 1 and not f.cursor:
         # The numbered pages of before (OFFSET): still answered, and with a cursor to go on by.
-        rows = list(qs[start: start + page_size + 1])
-        more = len(rows) > page_size
-        rows = rows[:page_size]
-        return ElderPage(items=[elder_read(e) for e in rows], count=count, page=page, page_size=page_size,
-                         next_cursor=selectors.Cursor(True, rows[-1].pk, page + 1).token if more else None,
-                         prev_cursor=selectors.Cursor(False, rows[0].pk, page - 1).token if rows else None)
-    result = selectors.elder_page(request.user, filters, cursor=f.cursor or None, size=page_size)
-    return ElderPage(items=[elder_read(e) for e in result.rows], count=count, page=result.page,
-                     page_size=page_size, next_cursor=result.next_cursor, prev_cursor=result.prev_cursor)
+        items = elder_rows(qs[start: start + page_size + 1])
+        more = len(items) > page_size
+        items = items[:page_size]
+        return json_response({
+            "items": items, "count": count, "page": page, "page_size": page_size,
+            "next_cursor": selectors.Cursor(True, uuid.UUID(items[-1]["id"]), page + 1).token if more else None,
+            "prev_cursor": selectors.Cursor(False, uuid.UUID(items[0]["id"]), page - 1).token if items else None})
+    result = selectors.elder_page(request.user, filters, cursor=f.cursor or None, size=page_size, rows=elder_rows)
+    return json_response({"items": result.rows, "count": count, "page": result.page, "page_size": page_size,
+                          "next_cursor": result.next_cursor, "prev_cursor": result.prev_cursor})
 
 
 @router.get("", response=ElderPage, summary="老年人列表（管辖范围内；按姓名、身份证号、电话查找请用 POST /elders/search）")

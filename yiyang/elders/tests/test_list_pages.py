@@ -34,9 +34,18 @@ def _build():
             id_number=factories.make_id_number(dt.date(1940, 1, 1) + dt.timedelta(days=n))))
     for e in elders[::4]:
         services.elder_deactivate(actor=root, elder=Elder.objects.get(pk=e.pk), reason="moved_away")
+    # Outside the street (the root sees them): rows of every shape for the plain-values check.
+    today = dt.date.today()
+    elders.append(factories.make_elder(root, factories.COMMUNITY_B, name="高龄老人", categories=["subsistence", "disabled"],
+                                       id_number=factories.make_id_number(today.replace(year=today.year - 85))))
+    elders.append(factories.make_elder(root, factories.COMMUNITY_B, name="无电话", phone="", address="",
+                                       categories=[], economic_status="not_in_difficulty", living_situation="",
+                                       id_number=factories.make_id_number(dt.date(1950, 2, 3), sex="M")))
+    root_token = Client().post("/api/v1/auth/token", {"username": root.username, "password": factories.PASSWORD},
+                               content_type="application/json").json()["token"]
     token = Client().post("/api/v1/auth/token", {"username": street.username, "password": factories.PASSWORD},
                           content_type="application/json").json()["token"]
-    return {"root": root, "street": street, "elders": elders, "token": token}
+    return {"root": root, "street": street, "elders": elders, "token": token, "root_token": root_token}
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +157,22 @@ def test_a_deep_page_is_one_index_range_from_the_cursor(world):
         assert "(region_code,name,id)>" in plan and "TEMP B-TREE" not in plan, plan
     else:
         assert "Index Cond" in plan and "ROW(" in plan and "Sort" not in plan, plan
+
+
+def test_plain_rows_are_what_elder_read_gives_masks_included(world):
+    """The list's rows, built from values without a model instance, equal ElderRead's JSON of the
+    same elders key for key: masks, derived 高龄, categories, economic status, dates."""
+    from yiyang.elders.api import elder_read
+
+    client = Client(headers={"Authorization": f"Bearer {world['root_token']}"})
+    for active in ("true", "false"):
+        body = client.get("/api/v1/elders", {"page_size": 200, "active": active}).json()
+        assert body["items"], active
+        for item in body["items"]:
+            expected = json.loads(elder_read(Elder.objects.select_related("region__parent").get(pk=item["id"]))
+                                  .model_dump_json())
+            assert item == expected
+    shapes = {i["name"]: i for i in client.get("/api/v1/elders", {"page_size": 200}).json()["items"]}
+    assert shapes["高龄老人"]["categories"][0] == "advanced_age" and shapes["高龄老人"]["age"] == 85
+    assert shapes["无电话"]["phone"] == "" and shapes["无电话"]["economic_status"] == "not_in_difficulty"
+    assert "*" in shapes["高龄老人"]["id_number"] and "*" in shapes["高龄老人"]["phone"]
