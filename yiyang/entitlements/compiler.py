@@ -327,8 +327,10 @@ class Evaluation:
 
     The SQL has two parts. The *facts* (``ElderFacts``): per elder, the columns the rules
     read — birth date, community, 户籍, living situation, 非经济困难, the current level (one
-    subquery), the categories as bits (one grouped subquery) and the stored status of each
-    benefit — in a ``WITH … AS MATERIALIZED`` common table expression, so each subquery runs
+    subquery), the categories as bits (one grouped subquery) and the stored statuses, two
+    bits per benefit in one integer per group of 31 benefits (one grouped subquery: a range of
+    the (elder, benefit) index, not a lookup per benefit) — in a ``WITH … AS MATERIALIZED``
+    common table expression, so each subquery runs
     once per elder however many rules read it (both SQLite ≥ 3.35 and PostgreSQL ≥ 12 keep
     a MATERIALIZED CTE as is). The *statuses*: one ``CASE`` per benefit over those columns
     (the Django expressions of ``Compiler``), compiled once per evaluation. With
@@ -336,7 +338,8 @@ class Evaluation:
     only the elders where one differs (or is not stored yet): a nightly run with nothing
     to change sends nothing back.
 
-    A row is ``(elder id, new status per benefit…, stored status per benefit…)``."""
+    A row is ``(elder id, new status per benefit…, stored statuses encoded…)``; ``split(row)``
+    gives (elder id, new statuses, stored statuses or None)."""
 
     def __init__(self, benefits: Sequence[Any], rules_by_code: Mapping[str, Sequence[Any]], *, on: dt.date,
                  changed_only: bool = False, using: str = "default"):
@@ -347,16 +350,20 @@ class Evaluation:
         comp = Compiler(on=on, bits=self.bits)
         n = len(self.benefits)
         self.new = [f"s{i}" for i in range(n)]
-        self.old = [f"o{i}" for i in range(n)]
+        self.groups = [list(range(g, min(g + GROUP, n))) for g in range(0, n, GROUP)]
+        self.old = [f"o{k}" for k in range(len(self.groups))]
         qn = connections[using].ops.quote_name
         outer = ElderFacts.objects.using(using).annotate(
-            **{name: RawSQL(qn(name), (), output_field=CharField())  # noqa: S611 - a quoted column name of ours
+            **{name: RawSQL(qn(name), (), output_field=BigIntegerField())  # noqa: S611 - a quoted column name of ours
                for name in self.old},
             **{name: comp.benefit_status(rules) for name, rules in zip(self.new, rule_sets, strict=True)})
         if changed_only and n:
+            # The new statuses encoded as the stored ones are, compared in one integer per group.
+            codes = {f"c{k}": _encoded(F(self.new[i]) for i in group) for k, group in enumerate(self.groups)}
+            outer = outer.annotate(**codes)
             diff: Q | None = None
-            for new, old in zip(self.new, self.old, strict=True):
-                q = Q(**{f"{old}__isnull": True}) | ~Q(Exact(F(old), F(new)))
+            for code, old in zip(codes, self.old, strict=True):
+                q = ~Q(Exact(F(code), F(old)))
                 diff = q if diff is None else diff | q
             outer = outer.filter(diff)
         compiled = outer.order_by().values_list("id", *self.new, *self.old).query
@@ -371,13 +378,31 @@ class Evaluation:
             cats_expr: Any = Value(0, output_field=BigIntegerField())
         else:
             cats_expr = Coalesce(Subquery(self._cats_subquery()), Value(0), output_field=BigIntegerField())
-        stored = {name: Subquery(EntitlementStatus.objects.filter(elder_id=OuterRef("pk"), benefit_id=b.pk)
-                                 .values("status")[:1])
-                  for name, b in zip(self.old, self.benefits, strict=True)}
+        stored = {name: Coalesce(Subquery(self._stored_subquery(group)), Value(0), output_field=BigIntegerField())
+                  for name, group in zip(self.old, self.groups, strict=True)}
         return (elders.filter(active=True).order_by()
                 .annotate(f_level=latest_confirmed_subquery("level"), f_cats=cats_expr, **stored)
                 .values_list("pk", "birth_date", "region_id", "hukou_local", "living_situation", "not_in_difficulty",
                              "f_level", "f_cats", *self.old))
+
+    def _stored_subquery(self, group: list[int]) -> QuerySet[Any]:
+        """The stored statuses of one group of benefits as one integer (0 = none stored)."""
+        weight = Case(*(When(benefit_id=self.benefits[i].pk, then=Value(4 ** j)) for j, i in enumerate(group)),
+                      default=Value(0), output_field=BigIntegerField())
+        code = Case(*(When(status=s, then=Value(c)) for s, c in STATUS_CODES.items()), default=Value(0),
+                    output_field=BigIntegerField())
+        return (EntitlementStatus.objects.filter(elder_id=OuterRef("pk")).order_by().values("elder_id")
+                .annotate(m=Cast(Sum(weight * code), BigIntegerField())).values("m"))
+
+    def split(self, row: tuple[Any, ...]) -> tuple[Any, list[str], list[str | None]]:
+        """(elder id, the new status of each benefit, the stored one or None)."""
+        n = len(self.benefits)
+        old: list[str | None] = [None] * n
+        for k, group in enumerate(self.groups):
+            packed = int(row[1 + n + k] or 0)
+            for j, i in enumerate(group):
+                old[i] = STATUS_OF.get((packed >> (2 * j)) & 3)
+        return row[0], list(row[1:1 + n]), old
 
     def _cats_subquery(self) -> QuerySet[Any]:
         bit = Case(*(When(category_id=cid, then=Value(1 << b)) for cid, b in self._bit_ids().items()),
@@ -427,6 +452,21 @@ class Evaluation:
             return [(_as_uuid(r[0]), *r[1:]) for r in cursor.fetchall()]
 
 
+GROUP = 31  # benefits per encoded integer: two bits each, within a signed 64-bit integer
+STATUS_CODES = {engine.ENTITLED: 1, engine.MAYBE: 2, engine.NOT: 3}  # 0 = not stored
+STATUS_OF = {c: s for s, c in STATUS_CODES.items()}
+
+
+def _encoded(statuses: Iterable[Any]) -> Any:
+    """Statuses as the stored ones are encoded: 2 bits each, the first benefit lowest."""
+    total: Any = None
+    for j, status in enumerate(statuses):
+        code = Case(*(When(Exact(status, Value(s)), then=Value(c * 4 ** j)) for s, c in STATUS_CODES.items()),
+                    default=Value(0), output_field=BigIntegerField())
+        total = code if total is None else total + code
+    return total
+
+
 FACT_COLUMNS = ("id", "birth_date", "region_code", "hukou_local", "living_situation", "not_in_difficulty", "level",
                 "cats")
 # Sentinels for the bounds of a slice, found again among the compiled parameters.
@@ -449,5 +489,4 @@ def statuses(elders: QuerySet[Any], benefits: Sequence[Any], rules_by_code: Mapp
     """elder id → the status of each benefit on ``on``, in the benefits' order: the bulk
     answer the property test holds against the engine's."""
     ev = Evaluation(benefits, rules_by_code, on=on)
-    n = len(ev.benefits)
-    return {row[0]: list(row[1:1 + n]) for row in ev.rows(elders)}
+    return {pk: new for pk, new, _ in map(ev.split, ev.rows(elders))}

@@ -75,9 +75,13 @@ class Status(models.TextChoices):
 class EntitlementStatus(models.Model):
     """The last computed status of one elder for one benefit."""
 
+    # No single-column indexes: the unique (elder, benefit) serves every lookup by elder and
+    # (benefit, status) every one by benefit; a recompute inserts millions of rows, and each
+    # index costs every insert.
     elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.CASCADE,
-                              related_name="entitlement_statuses")
-    benefit = models.ForeignKey(Benefit, verbose_name=_("政策项目"), on_delete=models.CASCADE, related_name="+")
+                              related_name="entitlement_statuses", db_index=False)
+    benefit = models.ForeignKey(Benefit, verbose_name=_("政策项目"), on_delete=models.CASCADE, related_name="+",
+                                db_index=False)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
     reason = models.CharField(_("理由"), max_length=500, blank=True)
     since = models.DateTimeField(_("起始时间"))
@@ -125,8 +129,9 @@ class EntitlementChange(models.Model):
         ASSESSMENT = "assessment", _("能力评估")
         DATE = "date", _("到龄或政策到期")
 
+    # No index of its own: (elder, at) leads with it.
     elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.CASCADE,
-                              related_name="entitlement_changes")
+                              related_name="entitlement_changes", db_index=False)
     benefit = models.ForeignKey(Benefit, verbose_name=_("政策项目"), on_delete=models.CASCADE, related_name="+")
     from_status = models.CharField(_("原状态"), max_length=10, choices=Status.choices)
     to_status = models.CharField(_("新状态"), max_length=10, choices=Status.choices)

@@ -274,7 +274,7 @@ def _read_slice(part: Slice, plan: RefreshPlan, *, cause: str, rule: BenefitRule
     n = len(benefits)
     changed: dict[Any, list[tuple[int, str, bool]]] = {}  # elder → (benefit index, from, stored?)
     for row in rows:
-        elder_id, new, old = row[0], row[1:1 + n], row[1 + n:]
+        elder_id, new, old = ev.split(row)
         known = any(o is not None for o in old)
         for i in range(n):
             status, before = new[i], old[i]
@@ -298,37 +298,38 @@ def _reasons(work: SliceWork, changed: dict[Any, list[tuple[int, str, bool]]], p
     rule_id = rule.pk if rule is not None and rule.pk else None
     label = str(CAUSES(cause).label)
     result = work.result
-    for elder in selectors.elders_for_refresh(list(changed)):
-        facts = selectors.elder_facts(elder)
+    for elder_id, (facts, region) in selectors.facts_for(list(changed)).items():
         elder_changes: dict[str, dict[str, str]] = {}
-        for i, from_status, stored in changed[elder.pk]:
+        for i, from_status, stored in changed[elder_id]:
             benefit = benefits[i]
-            key = (benefit.code, elder.region_id)
+            key = (benefit.code, region)
             if key not in plan.selected:
-                plan.selected[key] = engine.select_rule(rs.rules.get(benefit.code, ()), elder.region_id, plan.on)
+                plan.selected[key] = engine.select_rule(rs.rules.get(benefit.code, ()), region, plan.on)
             item = engine.benefit_entitlement(benefit, rs.rules.get(benefit.code, ()), facts, on=plan.on,
                                               vocab=rs.vocab, rule=plan.selected[key])
             status, reason = item["status"], item["reason"][:500]
             if status == from_status:
                 # The database and the engine disagree (a bug the property test is there to
                 # catch): the engine, which the elder's page shows, wins.
-                log.error("entitlements: SQL and engine disagree for elder %s, %s", elder.pk, benefit.code)
+                log.error("entitlements: SQL and engine disagree for elder %s, %s", elder_id, benefit.code)
                 if not stored:
-                    work.new_rows.append((elder.pk, benefit.pk, status, reason, now))
+                    work.new_rows.append((elder_id, benefit.pk, status, reason, now))
                 continue
             if stored:
-                work.updates.append((status, reason, now, elder.pk, benefit.pk, from_status))
+                work.updates.append((status, reason, now, elder_id, benefit.pk, from_status))
             else:
-                work.new_rows.append((elder.pk, benefit.pk, status, reason, now))
-            work.change_rows.append((elder.pk, benefit.pk, from_status, status, reason, now, cause, rule_id))
+                work.new_rows.append((elder_id, benefit.pk, status, reason, now))
+            work.change_rows.append((elder_id, benefit.pk, from_status, status, reason, now, cause, rule_id))
             elder_changes[benefit.name] = {"from": str(Status(from_status).label), "to": str(Status(status).label)}
             result.changes += 1
             result.became[status] += 1
             if status == Status.ENTITLED:
                 result.newly_entitled += 1
         if elder_changes:
-            work.event_rows.append(_event(type=events.CHANGED, actor=actor_obj, elder=elder, at=now,
-                                          payload={"changes": elder_changes, "cause": cause, "reason_label": label}))
+            row = event_row(type=events.CHANGED, occurred_at=now, actor=actor_obj, elder_id=elder_id,
+                            region_code=region,
+                            payload={"changes": elder_changes, "cause": cause, "reason_label": label})
+            work.event_rows.append((*row[:5], ELDER_SUBJECT, str(elder_id), *row[7:]))
 
 
 def _write_slice(work: SliceWork) -> None:
@@ -341,6 +342,7 @@ def _write_slice(work: SliceWork) -> None:
     events_record_bulk(work.event_rows)
 
 
+ELDER_SUBJECT = Elder._meta.label_lower  # an event's subject: the elder
 STATUS_FIELDS = ("elder_id", "benefit_id", "status", "reason", "since")
 CHANGE_FIELDS = ("elder_id", "benefit_id", "from_status", "to_status", "reason", "at", "cause", "rule_id")
 
@@ -373,12 +375,6 @@ def _insert_statuses(rows: list[tuple[Any, ...]]) -> None:
         EntitlementStatus.objects.bulk_create(
             [EntitlementStatus(**dict(zip(STATUS_FIELDS, r, strict=True))) for r in rows],
             batch_size=1000, ignore_conflicts=True)
-
-
-def _event(*, type: str, actor: Any, elder: Elder, at: Any, payload: dict[str, Any]) -> tuple[Any, ...]:  # noqa: A002
-    """An event row for ``events_record_bulk`` (a rule change may touch thousands of elders)."""
-    return event_row(type=type, occurred_at=at, actor=actor, elder_id=elder.pk, subject=elder,
-                     region_code=elder.region_id, payload=payload)
 
 
 def entitlements_refresh_for_elder(elder: Elder, cause: str = "assessment", *, actor: Any = None,
