@@ -1,0 +1,90 @@
+"""Which index serves each query on the statuses and changes (issue 12: "check plans, not
+guesses"). Migration 0007 dropped the single-column indexes of ``EntitlementStatus.elder``,
+``EntitlementStatus.benefit`` and ``EntitlementChange.elder``; each query that read through
+them must still be an index search on both databases:
+
+| query | served by |
+|---|---|
+| an elder's statuses (elder page, API, the recompute's stored statuses, the FK check when an elder row goes) | unique ``(elder_id, benefit_id)`` |
+| many elders' statuses (service lists, printed reports) | unique ``(elder_id, benefit_id)`` |
+| the recompute's ``UPDATE … WHERE elder_id AND benefit_id AND status`` | unique ``(elder_id, benefit_id)`` |
+| a benefit's recipients and payment lists, a benefit's statuses going with it | ``entitlement_status_benefit (benefit_id, status)`` |
+| an elder's change history | ``entitlement_change_elder (elder_id, at)`` |
+
+PostgreSQL plans on these tiny tables with sequential scans switched off, so the question
+is "can an index serve it", which is what a dropped index would break; SQLite has no
+statistics here and always names the index it would use."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+
+from yiyang.entitlements.models import EntitlementChange, EntitlementStatus
+
+STATUS = EntitlementStatus._meta.db_table
+CHANGE = EntitlementChange._meta.db_table
+UNIQUE = "entitlement_status_unique"  # SQLite: the constraint's automatic index
+BY_BENEFIT = "entitlement_status_benefit"
+CHANGE_BY_ELDER = "entitlement_change_elder"
+
+
+def _plan(sql: str, params: list | tuple = ()) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            return "\n".join(r[0] for r in cursor.fetchall())
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(r[-1]) for r in cursor.fetchall())
+
+
+def _qs_plan(qs) -> str:
+    sql, params = qs.query.sql_with_params()
+    return _plan(sql, params)
+
+
+def _served(plan: str, table: str, index: str) -> bool:
+    if connection.vendor == "postgresql":
+        return f"Seq Scan on {table}" not in plan and index in plan
+    index = f"sqlite_autoindex_{table}_1" if index == UNIQUE else index
+    return f"SCAN {table}" not in plan and (f"USING INDEX {index}" in plan or f"USING COVERING INDEX {index}" in plan)
+
+
+ELDER = uuid.uuid4()
+ELDERS = [uuid.uuid4() for _ in range(3)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "build", "table", "index"), [
+    ("an elder's statuses", lambda: EntitlementStatus.objects.filter(elder_id=ELDER), STATUS, UNIQUE),
+    ("many elders' 可享受/可能符合", lambda: EntitlementStatus.objects.filter(
+        elder_id__in=ELDERS, status__in=("entitled", "maybe")), STATUS, UNIQUE),
+    ("the stored statuses of the recompute (grouped by elder)", lambda: EntitlementStatus.objects.filter(
+        elder_id=ELDER).order_by().values("elder_id"), STATUS, UNIQUE),
+    ("a benefit's recipients", lambda: EntitlementStatus.objects.filter(benefit_id=1, status="entitled"),
+     STATUS, BY_BENEFIT),
+    ("a benefit's statuses", lambda: EntitlementStatus.objects.filter(benefit_id=1), STATUS, BY_BENEFIT),
+    ("an elder's change history", lambda: EntitlementChange.objects.filter(elder_id=ELDER).order_by("-at"),
+     CHANGE, CHANGE_BY_ELDER),
+])
+def test_each_query_that_read_a_dropped_index_is_still_an_index_search(name, build, table, index):
+    plan = _qs_plan(build())
+    assert _served(plan, table, index), f"{name}: {plan}"
+
+
+@pytest.mark.django_db
+def test_the_recompute_update_and_the_foreign_key_checks_search_an_index():
+    elder = ELDER.hex if connection.vendor == "sqlite" else ELDER
+    plan = _plan(f"UPDATE {STATUS} SET status = %s WHERE elder_id = %s AND benefit_id = %s AND status = %s",
+                 ["maybe", elder, 1, "entitled"])
+    assert _served(plan, STATUS, UNIQUE), plan
+    # What a database does for ON DELETE of an elder or a benefit (Django cascades with these).
+    plan = _plan(f"DELETE FROM {STATUS} WHERE elder_id IN (%s)", [elder])
+    assert _served(plan, STATUS, UNIQUE), plan
+    plan = _plan(f"DELETE FROM {STATUS} WHERE benefit_id IN (%s)", [1])
+    assert _served(plan, STATUS, BY_BENEFIT), plan
+    plan = _plan(f"DELETE FROM {CHANGE} WHERE elder_id IN (%s)", [elder])
+    assert _served(plan, CHANGE, CHANGE_BY_ELDER), plan
