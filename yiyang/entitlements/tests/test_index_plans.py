@@ -11,9 +11,11 @@ them must still be an index search on both databases:
 | a benefit's recipients and payment lists, a benefit's statuses going with it | ``entitlement_status_benefit (benefit_id, status)`` |
 | an elder's change history | ``entitlement_change_elder (elder_id, at)`` |
 
-PostgreSQL plans on these tiny tables with sequential scans switched off, so the question
-is "can an index serve it", which is what a dropped index would break; SQLite has no
-statistics here and always names the index it would use."""
+On PostgreSQL the tables get 55,000 statuses and 5,000 changes of invented elders (foreign
+keys off for the insert) and ``ANALYZE``, so the planner chooses between the indexes on real
+selectivities (on empty tables it takes ``(benefit, status)`` for anything naming a status);
+sequential scans are switched off, so the question is "which index serves it". SQLite has no
+statistics here and names the index it would use."""
 
 from __future__ import annotations
 
@@ -57,7 +59,25 @@ ELDER = uuid.uuid4()
 ELDERS = [uuid.uuid4() for _ in range(3)]
 
 
-@pytest.mark.django_db
+@pytest.fixture
+def tables(db):
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # rows without elders or benefits
+        cursor.execute(
+            f"INSERT INTO {STATUS} (elder_id, benefit_id, status, reason, since) "  # noqa: S608 - our table names
+            "SELECT md5(g::text)::uuid, b, (ARRAY['entitled', 'maybe', 'not'])[1 + (g + b) % 3], '', now() "
+            "FROM generate_series(1, 5000) g, generate_series(1, 11) b")
+        cursor.execute(
+            f"INSERT INTO {CHANGE} (elder_id, benefit_id, from_status, to_status, reason, at, cause) "  # noqa: S608
+            "SELECT md5(g::text)::uuid, 1 + g % 11, 'not', 'entitled', '', now(), 'rule' "
+            "FROM generate_series(1, 5000) g")
+        cursor.execute("SET LOCAL session_replication_role = origin")
+        cursor.execute(f"ANALYZE {STATUS}")
+        cursor.execute(f"ANALYZE {CHANGE}")
+
+
 @pytest.mark.parametrize(("name", "build", "table", "index"), [
     ("an elder's statuses", lambda: EntitlementStatus.objects.filter(elder_id=ELDER), STATUS, UNIQUE),
     ("many elders' 可享受/可能符合", lambda: EntitlementStatus.objects.filter(
@@ -70,13 +90,12 @@ ELDERS = [uuid.uuid4() for _ in range(3)]
     ("an elder's change history", lambda: EntitlementChange.objects.filter(elder_id=ELDER).order_by("-at"),
      CHANGE, CHANGE_BY_ELDER),
 ])
-def test_each_query_that_read_a_dropped_index_is_still_an_index_search(name, build, table, index):
+def test_each_query_that_read_a_dropped_index_is_still_an_index_search(tables, name, build, table, index):
     plan = _qs_plan(build())
     assert _served(plan, table, index), f"{name}: {plan}"
 
 
-@pytest.mark.django_db
-def test_the_recompute_update_and_the_foreign_key_checks_search_an_index():
+def test_the_recompute_update_and_the_foreign_key_checks_search_an_index(tables):
     elder = ELDER.hex if connection.vendor == "sqlite" else ELDER
     plan = _plan(f"UPDATE {STATUS} SET status = %s WHERE elder_id = %s AND benefit_id = %s AND status = %s",
                  ["maybe", elder, 1, "entitled"])
