@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres bench-visits bench-visits-postgres bench-directory bench-directory-postgres bench-entitlements bench-entitlements-postgres system-deps clean
+.PHONY: install lock demo serve test test-sqlite test-postgres test-browser lint bench bench-postgres bench-visits bench-visits-postgres bench-directory bench-directory-postgres bench-entitlements bench-entitlements-postgres bench-api bench-api-postgres system-deps clean
 
 # The whole dependency tree comes from the lock, every file checked against its hash
 # (requirements.lock: pip-compile --generate-hashes of pyproject.toml, dev extra included);
@@ -89,6 +89,16 @@ bench-entitlements: install
 
 bench-entitlements-postgres: install
 	bash scripts/with-postgres.sh $(BIN)/python benchmarks/entitlements.py $(ENT_ARGS)
+
+# The elder API under load: 200,000 elders, a real gunicorn server, 50 clients for 30 s on the list,
+# the detail, the entitlements and /healthz; bar: each p99 <= 3 x /healthz's (docs/benchmarks.md).
+# Smaller: make bench-api API_ARGS="--elders 20000"
+API_ARGS ?= --elders 200000 --clients 50 --seconds 30
+bench-api: install
+	$(BIN)/python benchmarks/api_load.py $(API_ARGS)
+
+bench-api-postgres: install
+	bash scripts/with-postgres.sh $(BIN)/python benchmarks/api_load.py $(API_ARGS)
 
 # The resource directory's nearest-first search among 50,000 services (docs/benchmarks.md).
 bench-directory: install

@@ -49,6 +49,27 @@ def test_import_benchmark_runs_on_a_temp_sqlite_database(tmp_path):
     assert "ratio    real/ceiling" in result.stdout
 
 
+
+def test_api_load_benchmark_runs_on_a_temp_sqlite_database(tmp_path):
+    """benchmarks/api_load.py at a tiny size: a real gunicorn server, clients hitting the list
+    (by cursor), the detail, the entitlements and /healthz, every answer a 200, the figures and
+    the list's query plans written; the server is gone afterwards."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "YIYANG_VAR_DIR")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/api_load.py"), "--elders", "200", "--clients", "4", "--seconds", "2",
+         "--json", str(tmp_path / "r.json")],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=400,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert figures["elders"] == 200 and figures["database"] == "sqlite" and figures["list_by_cursor"]
+    for kind in ("list", "detail", "entitlements", "healthz"):
+        assert figures["endpoints"][kind]["requests"] > 0 and figures["endpoints"][kind]["errors"] == 0, kind
+        assert figures["endpoints"][kind]["p99_ms"] >= figures["endpoints"][kind]["p50_ms"] > 0
+    assert "elder_active_region_name_id" in figures["plans"]["deep page (cursor)"]
+    assert "(region_code,name,id)>" in figures["plans"]["deep page (cursor)"]
+    assert "p99/healthz" in result.stdout and "bar      each p99" in result.stdout
+
 def _fresh_postgres_database(url: str):
     """A new, empty database on the suite's PostgreSQL server (the benchmark refuses a
     database that holds elders); returns its URL and a function that drops it."""
