@@ -16,7 +16,7 @@ from yiyang.assessments import selectors
 from yiyang.assessments.models import Assessment
 from yiyang.core.access import at_community, jurisdiction_filter
 from yiyang.core.registry import FigureValue, TodoItems, TodoRow
-from yiyang.elders import access as elder_access
+from yiyang.elders import selectors as elder_selectors
 
 SOON_DAYS = 7
 
@@ -51,8 +51,7 @@ def todo_due(request: Any) -> TodoItems | None:
 
 def coverage_figure(user: Any, regions: list[Any], month_start: Any) -> dict[str, FigureValue]:
     today = timezone.localdate()
-    active = dict(elder_access.access_elders(user).filter(active=True).values_list("region_id")
-                  .annotate(n=Count("id")).values_list("region_id", "n"))
+    active = elder_selectors.active_per_community(user)  # the maintained counts, not a COUNT of elders
     valid = dict(jurisdiction_filter(Assessment.objects.filter(
         status=Assessment.Status.CONFIRMED, valid_until__gte=today, elder__active=True), user, "region_code")
         .values_list("elder__region_id").annotate(n=Count("elder_id", distinct=True))

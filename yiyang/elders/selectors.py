@@ -127,6 +127,12 @@ def elder_count_for(user: Any, filters: ElderFilters) -> int:
     return counted(qs, f.active)
 
 
+def active_per_community(user: Any) -> dict[str, int]:
+    """Elders on the register per community code in the caller's jurisdiction, from the
+    maintained counts (one small query): the denominator of the other apps' per-region rates."""
+    return {code: n for code, n in elder_access.access_region_counts(user).values_list("region_code", "active") if n}
+
+
 # -- pages by key (keyset pagination) ------------------------------------------------------------
 #
 # A page is the rows after (or before) one elder in LIST_ORDER, read as one index range from

@@ -13,6 +13,7 @@ from django.urls import reverse
 from yiyang.core.access import prefix_q
 from yiyang.core.registry import FigureValue
 from yiyang.elders import access as elder_access
+from yiyang.elders import selectors as elder_selectors
 from yiyang.surveys.models import SurveyResponse
 
 
@@ -26,7 +27,7 @@ def elders_without_survey(user: Any, prefix: str = "") -> QuerySet:
 
 def coverage_figure(user: Any, regions: list[Any], month_start: Any) -> dict[str, FigureValue]:
     active = elder_access.access_elders(user).filter(active=True)
-    totals = dict(active.values_list("region_id").annotate(n=Count("id")).values_list("region_id", "n"))
+    totals = elder_selectors.active_per_community(user)  # the maintained counts, not a COUNT of elders
     surveyed = dict(active.filter(Exists(SurveyResponse.objects.filter(elder_id=OuterRef("pk"))))
                     .values_list("region_id").annotate(n=Count("id")).values_list("region_id", "n"))
     out = {}

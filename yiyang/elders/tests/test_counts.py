@@ -112,3 +112,13 @@ def test_home_tile_figures_and_list_count_read_the_counts(world):
     assert ElderRegionCount.objects.exists()
     operator = factories.make_user("count_operator", "operator", "440304000000")
     assert selectors.elder_count_for(operator, selectors.ElderFilters()) == 0
+
+
+def test_the_rates_denominator_is_the_maintained_count(world):
+    """Assessment and survey coverage on the per-region table divide by these counts."""
+    exact = counts.region_counts_exact()
+    street = {c: a for c, (a, _i) in exact.items() if c.startswith("440304006") and a}
+    assert selectors.active_per_community(world["street"]) == street
+    with CaptureQueriesContext(connection) as ctx:
+        selectors.active_per_community(world["district"])
+    assert len(ctx.captured_queries) == 1 and "elders_elder\"" not in ctx.captured_queries[0]["sql"]
