@@ -111,6 +111,9 @@ def generate(n: int, seed: int) -> None:
             ServiceAtLocation.objects.bulk_create(sals)
             ServiceNeed.objects.bulk_create(needs)
             ServiceCapacity.objects.bulk_create(caps)
+        from yiyang.directory.candidates import candidates_refresh
+
+        candidates_refresh(None)  # matching's table, as every path that writes services does
 
 
 def main(argv: list[str] | None = None) -> int:

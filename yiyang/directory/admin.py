@@ -2,6 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 
+from yiyang.directory.candidates import candidates_refresh, places_sync, services_at_locations
 from yiyang.directory.models import (
     Contact,
     CostOption,
@@ -64,6 +65,12 @@ class ServiceAdmin(admin.ModelAdmin):
     readonly_fields = ["version", "created_at", "updated_at"]
     inlines = [NeedInline, AtLocationInline, ScheduleInline, CostInline, CapacityInline, ContactInline, AreaInline]
 
+    # Matching reads copies of what is edited here (``candidates``): they follow every save (a
+    # deleted service's rows go with it, by cascade).
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        places_sync([form.instance.pk])
+
 
 class StaffInline(admin.TabularInline):
     model = OrganizationStaff
@@ -84,6 +91,20 @@ class LocationAdmin(admin.ModelAdmin):
     list_display = ["name", "address", "region", "latitude", "longitude"]
     search_fields = ["name", "address"]
     raw_id_fields = ["organization", "region"]
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        places_sync(services_at_locations([obj.pk]))  # a moved place moves its services
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        services = services_at_locations([obj.pk])
+        super().delete_model(request, obj)
+        candidates_refresh(services)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        services = services_at_locations(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        candidates_refresh(services)
 
 
 @admin.register(ServiceListBatch)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from yiyang.accounts.demo import PASSWORD
 from yiyang.accounts.models import Role, User
 from yiyang.core.registry import DemoContext
+from yiyang.directory.candidates import candidates_refresh
 from yiyang.directory.hsds import (
     TAXONOMY_FEATURE,
     TAXONOMY_KIND,
@@ -140,6 +141,7 @@ def demo_build(ctx: DemoContext) -> str:
     Service.objects.filter(pk__in=stale).update(confirmed_at=old)
     Service.objects.filter(pk__in=list(Service.objects.filter(kind=Service.Kind.DAY_CARE).order_by("name")
                                        .values_list("pk", flat=True)[:1])).update(status=Service.Status.TEMPORARILY_CLOSED)
+    candidates_refresh(None)  # matching's rows follow the two changes above
     first = Service.objects.filter(kind=Service.Kind.INSTITUTION).select_related("organization").order_by("name").first()
     if first is not None:
         provider, _created = User.objects.get_or_create(username=PROVIDER_USERNAME, defaults={

@@ -45,18 +45,17 @@ from django.utils.dateparse import parse_datetime
 
 from yiyang.core import geo
 from yiyang.directory import selectors
+from yiyang.directory.candidates import DOOR_KINDS
 from yiyang.directory.models import (
-    CostOption,
-    Location,
+    TILE_ROW,
+    MatchCandidate,
     RecommendationLog,
     Service,
     ServiceArea,
     ServiceAtLocation,
     ServiceCapacity,
-    ServiceNeed,
     tile_ranges,
 )
-from yiyang.directory.services import DOOR_KINDS
 from yiyang.regions.models import Region
 
 DEFAULT_WEIGHTS = {"distance": 0.35, "capacity": 0.2, "quality": 0.15, "level_fit": 0.1, "cost": 0.1,
@@ -178,9 +177,10 @@ class Candidate:
     star_rating: int | None
     confirmed_at: dt.datetime | None
     ownership: str
-    fees_description: str
-    caps: list[tuple[str, int]] = field(default_factory=list)
-    prices: list[Decimal | None] = field(default_factory=list)
+    capacity: int  # MatchCandidate.Capacity: 2 places free, 1 none free, 0 not reported
+    lowest: Decimal | None  # the lowest price given
+    free: bool
+    caps: list[tuple[str, int]] = field(default_factory=list)  # (unit, free): read for the few shown
     # The factors that do not depend on who asks (distance from the cell, places, stars,
     # freshness), worked out once per place however many elders of the cell are ranked.
     fixed: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -201,8 +201,8 @@ class Recommendation:
 
 class Cache(dict):
     """What a batch's elders share: pools of candidates by (point, region) for all ``needs``,
-    and the places of every active service around the chunk's elders in memory by tile (one
-    query for a chunk instead of one per home cell), with their free places and prices."""
+    and every candidate row around the chunk's elders in memory by 0.01° square (one query for
+    a chunk instead of one per home cell), with the places free of the services shown."""
 
     def __init__(self, needs: Iterable[str]) -> None:
         super().__init__()
@@ -210,93 +210,88 @@ class Cache(dict):
         self.tiles: dict[tuple[int, int], list[tuple[Any, ...]]] = {}
         self.loaded: set[tuple[int, int]] = set()
         self.covering: dict[str, list[tuple[Any, ...]]] = {}
-        self.extra: dict[Any, list[tuple[Any, ...]]] = {}
+        self.caps: dict[Any, list[tuple[str, int]]] = {}
 
     def _tiles_around(self, point: tuple[float, float], radius_m: float) -> list[tuple[int, int]]:
         lat0, lat1, lon0, lon1 = selectors._box(point[0], point[1], radius_m)
         (a0, b0), (a1, b1) = _tile(lat0, lon0), _tile(lat1, lon1)
         return [(a, b) for a in range(a0, a1 + 1) for b in range(b0, b1 + 1)]
 
-    def load_around(self, points: list[tuple[float, float]]) -> None:
-        """Read, once, every active service's places within reach of any of ``points``."""
-        missing = {tile for p in points for tile in self._tiles_around(p, HOME_REACH_M)} - self.loaded
-        if not missing:
+    def load_around(self, points: list[tuple[float, float]], reach_m: float) -> None:
+        """Read, once, every candidate row of ``needs`` within reach of any of ``points``."""
+        radius = max(reach_m, HOME_REACH_M)
+        missing = {tile for p in points for tile in self._tiles_around(p, radius)} - self.loaded
+        if not missing or not self.needs:
             return
         a0, a1 = min(a for a, _b in missing), max(a for a, _b in missing)
         b0, b1 = min(b for _a, b in missing), max(b for _a, b in missing)
-        t = _tables()
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['l']} l "  # noqa: S608
-                        f"JOIN {t['sal']} sal ON sal.location_id = l.id JOIN {t['s']} s ON s.id = sal.service_id "
-                        f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE l.latitude >= %s AND l.latitude < %s "
-                        f"AND l.longitude >= %s AND l.longitude < %s AND s.status = %s",
-                        [a0 / TILE, (a1 + 1) / TILE, b0 / TILE, (b1 + 1) / TILE, Service.Status.ACTIVE.value])
-            rows = cur.fetchall()
+        ranges = [(a * TILE_ROW + b0, a * TILE_ROW + b1) for a in range(a0, a1 + 1)]
         box = {(a, b) for a in range(a0, a1 + 1) for b in range(b0, b1 + 1)}
-        new_ids = set()
-        for row in rows:
-            tile = _tile(row[10], row[11])
+        for row in _read_tiles(self.needs, ranges, ranges):
+            tile = _tile(row[12], row[13])
             if tile in box and tile not in self.loaded:
                 self.tiles.setdefault(tile, []).append(row)
-                new_ids.add(row[0])
         self.loaded |= box
-        self._load_extras([sid for sid in new_ids if sid not in self.extra])
 
-    def _load_extras(self, ids: list[Any]) -> None:
-        for sid in ids:
-            self.extra.setdefault(sid, [])
-        for row in _extras(ids):
-            self.extra[row[0]].append(row)
-
-    def has_around(self, point: tuple[float, float]) -> bool:
-        return all(tile in self.loaded for tile in self._tiles_around(point, HOME_REACH_M))
+    def has_around(self, point: tuple[float, float], reach_m: float) -> bool:
+        return all(tile in self.loaded for tile in self._tiles_around(point, max(reach_m, HOME_REACH_M)))
 
     def rows_around(self, point: tuple[float, float], walk_m: float, needs: tuple[str, ...]) -> list[tuple[Any, ...]]:
         """Every place's rows within the walk's squares; beyond them, up to 5 km, only services
         that come to the door."""
         wanted = set(needs)
         walk = set(self._tiles_around(point, walk_m))
-        rows = [row for tile in walk for row in self.tiles.get(tile, ()) if row[9] in wanted]
-        rows += [row for tile in self._tiles_around(point, HOME_REACH_M) if tile not in walk
-                 for row in self.tiles.get(tile, ()) if row[1] in COMES_TO_HOME and row[9] in wanted]
+        rows = [row for tile in walk for row in self.tiles.get(tile, ()) if row[11] in wanted]
+        rows += [row for tile in self._tiles_around(point, max(walk_m, HOME_REACH_M)) if tile not in walk
+                 for row in self.tiles.get(tile, ()) if row[1] in COMES_TO_HOME and row[11] in wanted]
         return rows
 
-    def covering_rows(self, region_id: str, areas: list[str], sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    def covering_rows(self, region_id: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         if region_id not in self.covering:
             with connection.cursor() as cur:
                 cur.execute(sql, params)
                 self.covering[region_id] = cur.fetchall()
-            self._load_extras([row[0] for row in self.covering[region_id] if row[0] not in self.extra])
         return list(self.covering[region_id])
 
-    def extras(self, ids: list[Any]) -> list[tuple[Any, ...]]:
-        missing = [sid for sid in ids if sid not in self.extra]
+    def caps_of(self, ids: list[Any]) -> dict[Any, list[tuple[str, int]]]:
+        missing = [sid for sid in ids if sid not in self.caps]
         if missing:
-            self._load_extras(missing)
-        out = [row for sid in ids for row in self.extra[sid]]
-        out.sort(key=lambda r: (str(r[0]), r[1]))
-        return out
+            found = _caps(missing)
+            for sid in missing:
+                self.caps[sid] = found.get(sid, [])
+        return {sid: self.caps[sid] for sid in ids}
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-# The candidates' query is SQL (table names from the models' meta, every value bound): it runs for every list shown, and building it through the ORM
-# cost more than running it (≈ 2 ms of Python per queryset, against well under 1 ms in the
-# database). Plain tables and columns, the same on SQLite and PostgreSQL.
-_SERVICE_COLUMNS = ("s.id, s.kind, s.minimum_age, s.min_level, s.max_level, s.star_rating, s.confirmed_at, "
-                    "s.ownership, s.fees_description, sn.need")
+# The candidates are read in SQL (table names from the models' meta, every value bound): it runs
+# for every list shown, and building it through the ORM cost more than running it (≈ 2 ms of
+# Python per queryset, against well under 1 ms in the database). One table, ``MatchCandidate``
+# (``candidates``), the same on SQLite and PostgreSQL. Row: service, kind, minimum age, levels,
+# stars, confirmed, ownership, places free, lowest price, free, need; latitude, longitude, covers.
+_COLUMNS = ("c.service_id, c.kind, c.minimum_age, c.min_level, c.max_level, c.star_rating, c.confirmed_at, "
+            "c.ownership, c.capacity, c.lowest_price, c.free, c.need")
+_TERMS = 200  # OR terms per statement (4 values each: well inside SQLite's variable limit)
 
 
-def _tables() -> dict[str, str]:
-    return {"s": Service._meta.db_table, "sn": ServiceNeed._meta.db_table, "l": Location._meta.db_table,
-            "sal": ServiceAtLocation._meta.db_table, "a": ServiceArea._meta.db_table,
-            "cap": ServiceCapacity._meta.db_table, "cost": CostOption._meta.db_table}
-
-
-def _in(values: tuple[Any, ...] | list[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
+def _read_tiles(needs: tuple[str, ...], walk: list[tuple[int, int]], door: list[tuple[int, int]],
+                ) -> list[tuple[Any, ...]]:
+    """The candidate rows of ``needs`` in the squares of ``walk`` (services at a place) and, of
+    services that come to the door, in those of ``door`` — each term one range of the index
+    ``(need, door, tile)``."""
+    table = MatchCandidate._meta.db_table
+    terms = [(need, False, r) for need in needs for r in walk] + [(need, True, r) for need in needs for r in door]
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cur:
+        for start in range(0, len(terms), _TERMS):
+            part = terms[start:start + _TERMS]
+            where = " OR ".join(["(c.need = %s AND c.door = %s AND c.tile BETWEEN %s AND %s)"] * len(part))
+            cur.execute(f"SELECT {_COLUMNS}, c.latitude, c.longitude, 0 FROM {table} c WHERE {where}",  # noqa: S608
+                        [v for need, at_door, (lo, hi) in part for v in (need, at_door, lo, hi)])
+            rows += cur.fetchall()
+    return rows
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -313,59 +308,46 @@ def _when(value: Any) -> dt.datetime | None:
     return parsed
 
 
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
                 cache: Cache | None = None) -> dict[Any, Candidate]:
     """Every active service with one of ``needs`` that is within reach of ``pos`` or serves the
-    elder's area, with its free places and prices — two queries, plain rows; in a batch the
-    places come from the cache's tiles, loaded once for a chunk of elders."""
+    elder's area — one query on ``MatchCandidate``, plain rows; in a batch the rows come from
+    the cache's squares, loaded once for a chunk of elders."""
     speed, detour, circle = walk_settings()
     reach_m = 3 * circle * speed / detour  # beyond three circles a place is not recommended
-    t = _tables()
-    need_in = _in(needs)
-    active = Service.Status.ACTIVE.value
+    table, area = MatchCandidate._meta.db_table, ServiceArea._meta.db_table
+    need_in = ", ".join(["%s"] * len(needs))
     areas = [region_id, region_id[:9] + "000", region_id[:6] + "000000"]
-    covering = (f"SELECT {_SERVICE_COLUMNS}, NULL, NULL, 1 FROM {t['a']} a JOIN {t['s']} s ON s.id = a.service_id "  # noqa: S608
-                f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE a.region_code IN (%s, %s, %s) AND s.status = %s "
-                f"AND sn.need IN ({need_in})")
+    covering = (f"SELECT {_COLUMNS}, NULL, NULL, 1 FROM {area} a JOIN {table} c ON c.service_id = a.service_id "  # noqa: S608
+                f"WHERE a.region_code IN (%s, %s, %s) AND c.need IN ({need_in})")
     rows: list[Any]
-    if cache is not None and pos.point is not None and cache.has_around(pos.point):
+    if cache is not None and pos.point is not None and cache.has_around(pos.point, reach_m):
         rows = cache.rows_around(pos.point, reach_m, needs)
-        rows += cache.covering_rows(region_id, areas, covering, [*areas, active, *needs])
+        rows += cache.covering_rows(region_id, covering, [*areas, *needs])
     else:
         if pos.point is not None:
             lat, lon = pos.point
-            lat0, lat1, lon0, lon1 = selectors._box(lat, lon, max(reach_m, HOME_REACH_M))
-            w_lat0, w_lat1, w_lon0, w_lon1 = selectors._box(lat, lon, reach_m)
-            # Two questions on two indexes: every service at the places within the walk (the
-            # squares of its box, one range of ``Location.tile`` per row), and the services that
-            # come to the door within 5 km (``ServiceAtLocation (door, tile)``).
-            walk = tile_ranges(w_lat0, w_lat1, w_lon0, w_lon1)
-            door = tile_ranges(lat0, lat1, lon0, lon1)
-            in_walk = " OR ".join(["l.tile BETWEEN %s AND %s"] * len(walk))
-            in_door = " OR ".join(["sal.tile BETWEEN %s AND %s"] * len(door))
-            sql = (f"SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['l']} l "  # noqa: S608
-                   f"JOIN {t['sal']} sal ON sal.location_id = l.id JOIN {t['s']} s ON s.id = sal.service_id "
-                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE ({in_walk}) "
-                   f"AND s.status = %s AND sn.need IN ({need_in}) "
-                   f"UNION ALL SELECT {_SERVICE_COLUMNS}, l.latitude, l.longitude, 0 FROM {t['sal']} sal "
-                   f"JOIN {t['l']} l ON l.id = sal.location_id JOIN {t['s']} s ON s.id = sal.service_id "
-                   f"JOIN {t['sn']} sn ON sn.service_id = s.id WHERE sal.door = %s AND ({in_door}) "
-                   f"AND s.status = %s AND sn.need IN ({need_in}) "
-                   f"UNION ALL {covering}")
-            params: list[Any] = [*(v for r in walk for v in r), active, *needs,
-                                 True, *(v for r in door for v in r), active, *needs, *areas, active, *needs]
+            # Two questions on one index: the places within the walk (the squares of its box, one
+            # range per row), and the services that come to the door within 5 km.
+            walk = tile_ranges(*selectors._box(lat, lon, reach_m))
+            door = tile_ranges(*selectors._box(lat, lon, max(reach_m, HOME_REACH_M)))
+            rows = _read_tiles(needs, walk, door)
         else:
-            sql = (f"SELECT {_SERVICE_COLUMNS}, NULL, NULL, 0 FROM {t['s']} s JOIN {t['sn']} sn ON sn.service_id = s.id "  # noqa: S608
-                   f"WHERE s.region_code >= %s AND s.region_code < %s AND s.status = %s AND sn.need IN ({need_in}) "
-                   f"UNION ALL {covering}")
             street = region_id[:9]
-            params = [street, street + "~", active, *needs, *areas, active, *needs]
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT {_COLUMNS}, NULL, NULL, 0 FROM {table} c WHERE c.need IN ({need_in}) "  # noqa: S608
+                            "AND c.region_code >= %s AND c.region_code < %s", [*needs, street, street + "~"])
+                rows = cur.fetchall()
         with connection.cursor() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
+            cur.execute(covering, [*areas, *needs])
+            rows += cur.fetchall()
     found: dict[Any, Candidate] = {}
     for row in rows:
-        lat_l, lon_l, covers = row[10], row[11], bool(row[12])
+        lat_l, lon_l, covers = row[12], row[13], bool(row[14])
         if lat_l is not None and pos.point is not None:
             d: float | None = geo.distance_m(pos.point, (lat_l, lon_l))
             if not (d <= reach_m or (row[1] in COMES_TO_HOME and d <= HOME_REACH_M)):  # type: ignore[operator]
@@ -376,38 +358,26 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
         c = found.get(raw)
         if c is None:
             c = found[raw] = Candidate(_uuid(raw), row[1], set(), d, covers, row[2], row[3], row[4], row[5],
-                                       _when(row[6]), row[7] or "", row[8] or "")
+                                       _when(row[6]), row[7] or "", row[8], _decimal(row[9]), bool(row[10]))
         elif d is not None and (c.distance_m is None or d < c.distance_m):
             c.distance_m = d
         c.covers = c.covers or covers
-        c.needs.add(row[9])
-    if found:
-        extra = cache.extras(list(found)) if cache is not None else _extras(list(found))
-        for sid, which, unit, available, amount in extra:
-            c = found[sid]
-            if which == 0:
-                c.caps.append((unit, available))
-            else:
-                c.prices.append(None if amount is None else Decimal(str(amount)))
+        c.needs.add(row[11])
     return found
 
 
-def _extras(ids: list[Any]) -> list[tuple[Any, ...]]:
-    """Free places (0) and prices (1) of these services, in a stable order."""
-    t = _tables()
-    out: list[tuple[Any, ...]] = []
+def _caps(ids: list[Any]) -> dict[Any, list[tuple[str, int]]]:
+    """Places free (unit, available) of these services, by unit."""
+    out: dict[Any, list[tuple[str, int]]] = {}
     for start in range(0, len(ids), 500):
         part = ids[start:start + 500]
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT service_id, 0, unit, available, NULL FROM {t['cap']} WHERE service_id IN ({_in(part)}) "  # noqa: S608
-                        f"UNION ALL SELECT service_id, 1, NULL, NULL, amount FROM {t['cost']} "
-                        f"WHERE service_id IN ({_in(part)})", [*part, *part])
-            out += cur.fetchall()
-    out.sort(key=lambda r: (str(r[0]), r[1]))
+        for sid, unit, available in ServiceCapacity.objects.filter(service_id__in=part).order_by(
+                "service_id", "unit").values_list("service_id", "unit", "available"):
+            out.setdefault(sid, []).append((unit, available))
     return out
 
 
-TILE = 100  # tiles of 0.01° (≈ 1.1 km north–south) for a batch's places in memory
+TILE = 100  # squares of 0.01° (≈ 1.1 km north–south), as ``Location.tile``
 
 
 def _tile(lat: float, lon: float) -> tuple[int, int]:
@@ -488,8 +458,11 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
             top.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"),
                                     str(t[0].id)))
             del top[limit:]
-        for c, _score, _cost_f in top:
-            if not c.fixed:
+        unread = [c for c, _score, _cost_f in top if not c.fixed]
+        if unread:  # the words are written for the few shown, with their places free
+            caps = cache.caps_of([c.id for c in unread]) if cache is not None else _caps([c.id for c in unread])
+            for c in unread:
+                c.caps = caps.get(c.id, [])
                 c.fixed = _fixed_factors(c, circle, detour / speed, w, stale_before)
         out[need] = [(c, score, [{**c.fixed, "level_fit": level_f, "cost": cost_f}[code] for code in ORDER])
                      for c, score, cost_f in top]
@@ -546,6 +519,10 @@ def _factor(w: dict[str, float], code: str, score: float, value: Any, text: str)
             "score": round(score, 3), "text": text}
 
 
+_CAPACITY_SCORES: dict[int, float] = {MatchCandidate.Capacity.FREE: 1.0, MatchCandidate.Capacity.NONE_FREE: 0.2,
+                                      MatchCandidate.Capacity.UNREPORTED: 0.6}
+
+
 def _fixed_scores(c: Candidate, circle: float, min_per_m: float, stale_before: dt.datetime) -> dict[str, float]:
     """The scores of ``_fixed_factors`` without their words (the same rules, the same rounding)."""
     d = c.distance_m
@@ -556,7 +533,7 @@ def _fixed_scores(c: Candidate, circle: float, min_per_m: float, stale_before: d
         distance = 0.5
     else:
         distance = round(1.0 if walk <= circle else max(0.0, 1 - (walk - circle) / (2 * circle)), 3)
-    capacity = 1.0 if any(a > 0 for _u, a in c.caps) else 0.2 if c.caps else 0.6
+    capacity = _CAPACITY_SCORES[c.capacity]
     quality = round(c.star_rating / 5, 3) if c.star_rating else 0.6
     fresh = c.confirmed_at is not None and c.confirmed_at >= stale_before
     return {"distance": distance, "capacity": capacity, "quality": quality, "freshness": 1.0 if fresh else 0.5}
@@ -598,10 +575,9 @@ def _fixed_factors(c: Candidate, circle: float, min_per_m: float, w: dict[str, f
 
 
 def _cost(c: Candidate, payers: dict[str, tuple[str, bool]], means: Means) -> tuple[str, float, Any, str]:
-    amounts = [a for a in c.prices if a is not None]
-    lowest = min(amounts) if amounts else None
+    lowest = c.lowest
     value = None if lowest is None else float(lowest)
-    if (amounts and all(a == 0 for a in amounts)) or (not amounts and "免费" in c.fees_description):
+    if c.free:  # every price given is 0, or none is given and the fees say 免费
         return "cost", 1.0, 0.0, "免费"
     if c.kind in payers:
         name, entitled = payers[c.kind]

@@ -218,6 +218,50 @@ class ServiceAtLocation(models.Model):
         return f"{self.service_id} @ {self.location_id}"
 
 
+class MatchCandidate(models.Model):
+    """What matching reads (匹配候选): one row per active service, need tag and place, with the
+    service's facts that score it copied in — so one range of one index, (need, door, tile),
+    returns only the rows to score, instead of visiting place → service → need → free places →
+    prices for every place around. Kept by ``candidates.candidates_refresh`` from every path
+    that writes a service, its needs, places, prices or places free (the import, a provider's
+    edit, the admin, the demo); ``yiyang directory candidates --check`` compares it with a
+    rebuild. Not a source of truth: it can always be rebuilt from the tables above."""
+
+    class Capacity(models.IntegerChoices):
+        UNREPORTED = 0, _("未登记")
+        NONE_FREE = 1, _("没有空余")
+        FREE = 2, _("有空余")
+
+    id = models.BigAutoField(primary_key=True)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+", db_index=False)
+    need = models.CharField(_("需求标签"), max_length=40)
+    door = models.BooleanField(_("上门服务"))
+    tile = models.BigIntegerField(_("网格"), null=True)  # the place's 0.01° square; null: no place
+    latitude = models.FloatField(_("纬度"), null=True)
+    longitude = models.FloatField(_("经度"), null=True)
+    region_code = models.CharField(_("所在社区"), max_length=12)
+    kind = models.CharField(_("类型"), max_length=20)
+    minimum_age = models.PositiveSmallIntegerField(_("最低年龄"), null=True)
+    min_level = models.PositiveSmallIntegerField(_("最低能力等级"), null=True)
+    max_level = models.PositiveSmallIntegerField(_("最高能力等级"), null=True)
+    star_rating = models.PositiveSmallIntegerField(_("星级"), null=True)
+    confirmed_at = models.DateTimeField(_("信息确认时间"), null=True)
+    ownership = models.CharField(_("机构类型"), max_length=20, blank=True)
+    capacity = models.PositiveSmallIntegerField(_("空余情况"), choices=Capacity.choices)
+    lowest_price = models.DecimalField(_("最低收费（元）"), max_digits=10, decimal_places=2, null=True)
+    free = models.BooleanField(_("免费"))
+
+    class Meta:
+        verbose_name = _("匹配候选")
+        verbose_name_plural = _("匹配候选")
+        indexes = [models.Index(fields=["need", "door", "tile"], name="candidate_need_door_tile"),
+                   models.Index(fields=["service"], name="candidate_service"),
+                   models.Index(fields=["need", "region_code"], name="candidate_need_region")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.need} {self.tile}"
+
+
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 WEEKDAY_NAMES = dict(zip(WEEKDAYS, ["一", "二", "三", "四", "五", "六", "日"], strict=True))
 

@@ -207,7 +207,8 @@ def _batch_chunk(batch: Any, elders: list[Any], cache: matching.Cache, details: 
     positions = matching.elders_positions(elders)
     versions = dict(ServiceList.objects.filter(elder_id__in=ids).values("elder_id").annotate(v=Max("version"))
                     .values_list("elder_id", "v"))
-    cache.load_around([p.point for p in positions.values() if p.point is not None])
+    speed, detour, circle = matching.walk_settings()
+    cache.load_around([p.point for p in positions.values() if p.point is not None], 3 * circle * speed / detour)
     today = timezone.localdate()
     ranked = {}
     for e in elders:

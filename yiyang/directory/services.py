@@ -16,7 +16,8 @@ from django.utils import timezone
 from yiyang.core.events import event_record
 from yiyang.core.exceptions import FieldErrors
 from yiyang.core.text import LINE_MAX
-from yiyang.directory import events
+from yiyang.directory import candidates, events
+from yiyang.directory.candidates import DOOR_KINDS, candidates_refresh
 from yiyang.directory.hsds import CleanService, parse_service
 from yiyang.directory.models import (
     WEEKDAY_NAMES,
@@ -57,7 +58,6 @@ def _need_codes() -> set[str]:
 
 
 # Kinds of service that come to the elder's door (matching.COMES_TO_HOME; here to avoid an import cycle).
-DOOR_KINDS = (Service.Kind.HOME_CARE, Service.Kind.HOME_VISIT, Service.Kind.VOLUNTEER_TEAM)
 
 
 def directory_import(objects: Any, *, actor: Any = None, dry_run: bool = False, source: str = "cli",
@@ -96,12 +96,17 @@ def directory_import(objects: Any, *, actor: Any = None, dry_run: bool = False, 
     with transaction.atomic():
         existing = set(Service.objects.filter(pk__in=[c.id for c in cleaned if c.id]).values_list("pk", flat=True))
         now = timezone.now()
+        written, places = [], []
         for clean in cleaned:
-            _write_service(clean, now=now, existing=clean.id in existing)
+            service = _write_service(clean, now=now, existing=clean.id in existing)
+            written.append(service.pk)
+            places += [loc.id for loc in clean.locations if loc.id]
             if clean.id in existing:
                 result.updated += 1
             else:
                 result.created += 1
+        # Matching's rows follow: these services, and the others at a place that may have moved.
+        candidates_refresh([*written, *candidates.services_at_locations(places)])
         event_record(type=events.IMPORTED, actor=actor, payload={
             "source": source, "created": result.created, "updated": result.updated})
     result.committed = True
@@ -309,6 +314,7 @@ def service_update(*, actor: Any, service: Service, data: dict[str, Any], expect
     if changes:
         service.version += 1
     service.save()
+    candidates_refresh([service.pk])
     event_record(type=events.SERVICE_UPDATED if changes else events.SERVICE_CONFIRMED, actor=actor, subject=service,
                  region_code=service.region_id, payload={"service": service.name, "changes": changes,
                                                          "version": service.version})

@@ -1,7 +1,9 @@
 """``yiyang directory import FILE [--dry-run] [--json]`` and ``yiyang directory export [FILE]
 [--modified-after ISO]``: HSDS 3.1 service objects (a JSON array) in and out.
 ``yiyang directory lists REGION``: a service list for every active elder of the region, in the
-foreground with its progress (the page /resources/lists/batch/ does the same in the background)."""
+foreground with its progress (the page /resources/lists/batch/ does the same in the background).
+``yiyang directory candidates [--check]``: rebuild matching's table (``MatchCandidate``) from the
+directory, or only compare it with a rebuild (exit 1 when they differ)."""
 
 from __future__ import annotations
 
@@ -32,14 +34,30 @@ class Command(BaseCommand):
         exp.add_argument("--modified-after", default="", help="只导出此时间之后修改过的（ISO 8601）")
         lists = sub.add_parser("lists", help="为区域内全部在册老人生成养老服务清单")
         lists.add_argument("region", help="区划代码（12位），如 440304006000")
+        cand = sub.add_parser("candidates", help="重建智能匹配读取的候选表（或只核对）")
+        cand.add_argument("--check", action="store_true", help="只核对，不重建；不一致时退出码为 1")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "import":
             self._import(opts)
         elif opts["action"] == "lists":
             self._lists(opts)
+        elif opts["action"] == "candidates":
+            self._candidates(opts)
         else:
             self._export(opts)
+
+    def _candidates(self, opts: dict[str, Any]) -> None:
+        from yiyang.directory.candidates import candidates_check, candidates_refresh
+        from yiyang.directory.models import MatchCandidate
+
+        if not opts["check"]:
+            candidates_refresh(None)
+            self.stdout.write(f"已重建：{MatchCandidate.objects.count():,} 行")
+        problems = candidates_check()
+        if problems:
+            raise CommandError("候选表与服务资源目录不一致：" + "；".join(problems))
+        self.stdout.write("候选表与服务资源目录一致")
 
     def _lists(self, opts: dict[str, Any]) -> None:
         import time
