@@ -30,6 +30,7 @@ elders of one home cell share the places' rows.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import uuid
 from collections.abc import Iterable
@@ -211,6 +212,14 @@ class Cache(dict):
         self.loaded: set[tuple[int, int]] = set()
         self.covering: dict[str, list[tuple[Any, ...]]] = {}
         self.caps: dict[Any, list[tuple[str, int]]] = {}
+        self.ranked: dict[Any, Any] = {}  # (place, need, what the elder is like) → the ranking
+        self.parsed: dict[Any, tuple[uuid.UUID, dt.datetime | None]] = {}  # a service's id and confirmed
+
+    def keep_only(self, keys: set[Any]) -> None:
+        """Forget the pools (and rankings) of places not in ``keys``: a batch goes cell by cell."""
+        for key in [k for k in self if k not in keys]:
+            del self[key]
+        self.ranked = {k: v for k, v in self.ranked.items() if k[0] in keys}
 
     def _tiles_around(self, point: tuple[float, float], radius_m: float) -> list[tuple[int, int]]:
         lat0, lat1, lon0, lon1 = selectors._box(point[0], point[1], radius_m)
@@ -357,8 +366,13 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
         raw = row[0]  # as the driver gives it (SQLite: hex text); a UUID only once per service
         c = found.get(raw)
         if c is None:
-            c = found[raw] = Candidate(_uuid(raw), row[1], set(), d, covers, row[2], row[3], row[4], row[5],
-                                       _when(row[6]), row[7] or "", row[8], _decimal(row[9]), bool(row[10]))
+            parsed = cache.parsed.get(raw) if cache is not None else None
+            if parsed is None:
+                parsed = (_uuid(raw), _when(row[6]))
+                if cache is not None:
+                    cache.parsed[raw] = parsed
+            c = found[raw] = Candidate(parsed[0], row[1], set(), d, covers, row[2], row[3], row[4], row[5],
+                                       parsed[1], row[7] or "", row[8], _decimal(row[9]), bool(row[10]))
         elif d is not None and (c.distance_m is None or d < c.distance_m):
             c.distance_m = d
         c.covers = c.covers or covers
@@ -391,7 +405,8 @@ class Pool:
 
     def __init__(self, found: dict[Any, Candidate]) -> None:
         self.found = found
-        self.ordered: list[Candidate] = []
+        self.by_need: dict[str, list[Candidate]] = {}
+        self.min_ages: list[int] = []
         self.prepared_for: Any = None
 
     def prepare(self, key: Any, w: dict[str, float], circle: float, min_per_m: float,
@@ -402,7 +417,14 @@ class Pool:
             c.fixed = {}
             c.fixed_scores = _fixed_scores(c, circle, min_per_m, stale_before)
             c.fixed_sum = sum(w.get(code, 0) * v for code, v in c.fixed_scores.items())
-        self.ordered = sorted(self.found.values(), key=lambda c: -c.fixed_sum)
+        ordered = sorted(self.found.values(), key=lambda c: -c.fixed_sum)
+        self.by_need = {}
+        for c in ordered:
+            for need in c.needs:
+                self.by_need.setdefault(need, []).append(c)
+        # The ages at which a service here starts to take an elder: elders between the same two
+        # are eligible for the same services (a batch ranks once for all of them).
+        self.min_ages = sorted({c.minimum_age for c in ordered if c.minimum_age is not None})
         self.prepared_for = key
 
 
@@ -418,10 +440,10 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
     needs = tuple(sorted(set(needs)))
     if not needs:
         return {}
+    key = (position.point, region_id)
     if cache is None:
         pool = Pool(_candidates(position, needs, region_id))
     else:  # a batch: one fetch per place and area, for every need tag, shared by its elders
-        key = (position.point, region_id)
         if key not in cache:
             cache[key] = Pool(_candidates(position, cache.needs, region_id, cache))
         pool = cache[key]
@@ -438,12 +460,16 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
     else:
         level_f = _factor(w, "level_fit", 1.0, level, f"接收能力等级{level}级的老人")
     best_possible = w.get("level_fit", 0) * level_f["score"] + w.get("cost", 0) * 1.0
+    # What the ranking depends on besides the place: in a batch, elders of one cell alike in
+    # these share one ranking (their age only through the services' minimum ages).
+    alike = (level, bisect.bisect_right(pool.min_ages, age), means.difficulty, tuple(sorted(payers.items())), limit)
     out: dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]] = {}
     for need in needs:
+        if cache is not None and (key, need, alike) in cache.ranked:
+            out[need] = cache.ranked[(key, need, alike)]
+            continue
         top: list[tuple[Candidate, float, dict[str, Any]]] = []
-        for c in pool.ordered:
-            if need not in c.needs:
-                continue
+        for c in pool.by_need.get(need, ()):
             if len(top) >= limit and (c.fixed_sum + best_possible) / total_w < top[-1][1] - 0.001:
                 break  # nothing further down can reach the list
             if c.minimum_age is not None and age < c.minimum_age:
@@ -466,6 +492,8 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
                 c.fixed = _fixed_factors(c, circle, detour / speed, w, stale_before)
         out[need] = [(c, score, [{**c.fixed, "level_fit": level_f, "cost": cost_f}[code] for code in ORDER])
                      for c, score, cost_f in top]
+        if cache is not None:
+            cache.ranked[(key, need, alike)] = out[need]
     return out
 
 

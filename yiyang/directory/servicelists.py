@@ -146,7 +146,7 @@ def service_list_batch_run(batch_id: Any, *, chunk: int = BATCH_CHUNK,
                            progress: Any = None) -> Any:
     """Make the batch's lists (idempotent: elders that already have a list of this batch are
     skipped). ``progress(batch)`` is called after every chunk."""
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Exists, OuterRef, Q
 
     from yiyang.directory.models import ServiceListBatch
     from yiyang.surveys.selectors import need_tag_names
@@ -161,13 +161,16 @@ def service_list_batch_run(batch_id: Any, *, chunk: int = BATCH_CHUNK,
     batch.refresh_from_db()
     todo = batch_elders(batch.region_code).filter(
         ~Exists(ServiceList.objects.filter(batch_id=batch.pk, elder_id=OuterRef("pk")))).only(
-        "id", "region_id", "birth_date", "home_cell", "not_in_difficulty").order_by("pk")
+        "id", "region_id", "birth_date", "home_cell", "not_in_difficulty").order_by("home_cell", "pk")
     cache = matching.Cache(need_tag_names())
     details: dict[Any, Any] = {}
-    last = None
+    last: tuple[str, Any] | None = None
     try:
         while True:
-            elders = list((todo.filter(pk__gt=last) if last is not None else todo)[:chunk])
+            # Cell by cell (elders of one home cell share their candidates and, when alike, their
+            # rankings), in keyset order: a chunk costs the same wherever it is.
+            after = todo.filter(Q(home_cell__gt=last[0]) | Q(home_cell=last[0], pk__gt=last[1])) if last else todo
+            elders = list(after[:chunk])
             if not elders:
                 break
             with transaction.atomic():
@@ -175,7 +178,7 @@ def service_list_batch_run(batch_id: Any, *, chunk: int = BATCH_CHUNK,
                 ServiceListBatch.objects.filter(pk=batch.pk).update(
                     done=models.F("done") + len(elders), created=models.F("created") + created,
                     with_services=models.F("with_services") + with_services)
-            last = elders[-1].pk
+            last = (elders[-1].home_cell, elders[-1].pk)
             if progress is not None:
                 batch.refresh_from_db()
                 progress(batch)
@@ -209,6 +212,7 @@ def _batch_chunk(batch: Any, elders: list[Any], cache: matching.Cache, details: 
                     .values_list("elder_id", "v"))
     speed, detour, circle = matching.walk_settings()
     cache.load_around([p.point for p in positions.values() if p.point is not None], 3 * circle * speed / detour)
+    cache.keep_only({(p.point, e.region_id) for e in elders for p in (positions[e.pk],)})
     today = timezone.localdate()
     ranked = {}
     for e in elders:
