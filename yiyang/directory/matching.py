@@ -21,11 +21,12 @@ and which benefit pays for which kind of service are settings (``YIYANG_MATCH_WE
 ``COST_BENEFITS`` below) shown on the public page /resources/fairness/. Every list shown is
 logged with its candidates and their factors (``RecommendationLog``).
 
-The hot path reads plain rows, not model instances: one query for the services at the places
-within reach that carry any of the needs, one for those that serve the elder's area, one each
-for their free places and prices; everything is scored as tuples and only the few shown are
-loaded as ``Service`` objects. A batch (service lists for a district) passes a ``Cache`` so
-elders of one home cell share the places' rows.
+The hot path reads plain rows, not model instances: one statement on matching's own table
+(``MatchCandidate``, ``candidates.py``: a row per active service × need × place with what scores
+it) for the places within reach and the services that serve the elder's area; everything is
+scored as tuples and only the few shown are loaded as ``Service`` objects, with their places
+free. A batch (service lists for a district) passes a ``Cache``: elders of one home cell share
+the places' rows, and those alike share the ranking.
 """
 
 from __future__ import annotations
@@ -286,10 +287,10 @@ _TERMS = 200  # OR terms per statement (4 values each: well inside SQLite's vari
 
 
 def _read_tiles(needs: tuple[str, ...], walk: list[tuple[int, int]], door: list[tuple[int, int]],
-                ) -> list[tuple[Any, ...]]:
+                also: tuple[str, list[Any]] | None = None) -> list[tuple[Any, ...]]:
     """The candidate rows of ``needs`` in the squares of ``walk`` (services at a place) and, of
     services that come to the door, in those of ``door`` — each term one range of the index
-    ``(need, door, tile)``."""
+    ``(need, door, tile)``; ``also`` (SQL, parameters) is read in the same statement."""
     table = MatchCandidate._meta.db_table
     terms = [(need, False, r) for need in needs for r in walk] + [(need, True, r) for need in needs for r in door]
     rows: list[tuple[Any, ...]] = []
@@ -297,8 +298,12 @@ def _read_tiles(needs: tuple[str, ...], walk: list[tuple[int, int]], door: list[
         for start in range(0, len(terms), _TERMS):
             part = terms[start:start + _TERMS]
             where = " OR ".join(["(c.need = %s AND c.door = %s AND c.tile BETWEEN %s AND %s)"] * len(part))
-            cur.execute(f"SELECT {_COLUMNS}, c.latitude, c.longitude, 0 FROM {table} c WHERE {where}",  # noqa: S608
-                        [v for need, at_door, (lo, hi) in part for v in (need, at_door, lo, hi)])
+            sql = f"SELECT {_COLUMNS}, c.latitude, c.longitude, 0 FROM {table} c WHERE {where}"  # noqa: S608
+            params = [v for need, at_door, (lo, hi) in part for v in (need, at_door, lo, hi)]
+            if also is not None and start + _TERMS >= len(terms):  # with the last part: one round trip
+                sql, params = f"{sql} UNION ALL {also[0]}", [*params, *also[1]]
+                also = None
+            cur.execute(sql, params)
             rows += cur.fetchall()
     return rows
 
@@ -344,16 +349,14 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
             # range per row), and the services that come to the door within 5 km.
             walk = tile_ranges(*selectors._box(lat, lon, reach_m))
             door = tile_ranges(*selectors._box(lat, lon, max(reach_m, HOME_REACH_M)))
-            rows = _read_tiles(needs, walk, door)
+            rows = _read_tiles(needs, walk, door, also=(covering, [*areas, *needs]))
         else:
             street = region_id[:9]
             with connection.cursor() as cur:
                 cur.execute(f"SELECT {_COLUMNS}, NULL, NULL, 0 FROM {table} c WHERE c.need IN ({need_in}) "  # noqa: S608
-                            "AND c.region_code >= %s AND c.region_code < %s", [*needs, street, street + "~"])
+                            f"AND c.region_code >= %s AND c.region_code < %s UNION ALL {covering}",
+                            [*needs, street, street + "~", *areas, *needs])
                 rows = cur.fetchall()
-        with connection.cursor() as cur:
-            cur.execute(covering, [*areas, *needs])
-            rows += cur.fetchall()
     found: dict[Any, Candidate] = {}
     for row in rows:
         lat_l, lon_l, covers = row[12], row[13], bool(row[14])
