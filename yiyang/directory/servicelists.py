@@ -146,9 +146,8 @@ def service_list_batch_run(batch_id: Any, *, chunk: int = BATCH_CHUNK,
                            progress: Any = None) -> Any:
     """Make the batch's lists (idempotent: elders that already have a list of this batch are
     skipped). ``progress(batch)`` is called after every chunk."""
-    from django.db.models import Exists, OuterRef, Q
-
     from yiyang.directory.models import ServiceListBatch
+    from yiyang.elders.models import Elder
     from yiyang.surveys.selectors import need_tag_names
 
     batch = ServiceListBatch.objects.select_related("created_by").get(pk=batch_id)
@@ -159,26 +158,26 @@ def service_list_batch_run(batch_id: Any, *, chunk: int = BATCH_CHUNK,
         status=ServiceListBatch.Status.RUNNING, started_at=batch.started_at or timezone.now(), done=made,
         created=made, total=batch_elders(batch.region_code).count())
     batch.refresh_from_db()
-    todo = batch_elders(batch.region_code).filter(
-        ~Exists(ServiceList.objects.filter(batch_id=batch.pk, elder_id=OuterRef("pk")))).only(
-        "id", "region_id", "birth_date", "home_cell", "not_in_difficulty").order_by("home_cell", "pk")
+    # Cell by cell: elders of one home cell share their candidates and, when alike, their
+    # rankings. The order is read once (home cell, id — small tuples, a few MB for a city); the
+    # elders who already have a list of this batch (a run that stopped) are left out, so a
+    # resumed run makes no list twice; each chunk is then read by its ids.
+    made_for = set(ServiceList.objects.filter(batch_id=batch.pk).values_list("elder_id", flat=True))
+    order = [pk for _cell, pk in sorted(batch_elders(batch.region_code).values_list("home_cell", "pk"))
+             if pk not in made_for]
     cache = matching.Cache(need_tag_names())
     details: dict[Any, Any] = {}
-    last: tuple[str, Any] | None = None
     try:
-        while True:
-            # Cell by cell (elders of one home cell share their candidates and, when alike, their
-            # rankings), in keyset order: a chunk costs the same wherever it is.
-            after = todo.filter(Q(home_cell__gt=last[0]) | Q(home_cell=last[0], pk__gt=last[1])) if last else todo
-            elders = list(after[:chunk])
-            if not elders:
-                break
+        for start in range(0, len(order), chunk):
+            ids = order[start:start + chunk]
+            found = {e.pk: e for e in Elder.objects.filter(pk__in=ids).only(
+                "id", "region_id", "birth_date", "home_cell", "not_in_difficulty")}
+            elders = [found[pk] for pk in ids if pk in found]
             with transaction.atomic():
                 created, with_services = _batch_chunk(batch, elders, cache, details)
                 ServiceListBatch.objects.filter(pk=batch.pk).update(
-                    done=models.F("done") + len(elders), created=models.F("created") + created,
+                    done=models.F("done") + len(ids), created=models.F("created") + created,
                     with_services=models.F("with_services") + with_services)
-            last = (elders[-1].home_cell, elders[-1].pk)
             if progress is not None:
                 batch.refresh_from_db()
                 progress(batch)
