@@ -182,3 +182,18 @@ def test_timebank_benchmark_runs_and_the_ledger_holds_after(tmp_path):
     assert figures["database"].startswith("sqlite") and figures["invariants_ok"]
     assert figures["transfers"] > 0 and figures["ceiling_rows_per_s"] > 0
     assert figures["verify"]["problems"] == 0 and figures["verify"]["transactions"] == figures["transfers"] + 1
+
+
+def test_matching_benchmark_runs_the_api_and_a_batch_of_lists(tmp_path):
+    """benchmarks/matching.py at a tiny size on SQLite: the API answers with recommendations
+    next to the raw query, and the batch makes one list per elder (it checks its own counts)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "YIYANG_VAR_DIR")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks/matching.py"), "--services", "1000", "--elders", "10",
+         "--reps", "5", "--lists", "150", "--json"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["vendor"] == "sqlite" and figures["API_1_need"]["p95_ms"] > 0 and figures["raw_NN"]["p95_ms"] > 0
+    assert figures["lists"]["elders"] >= 150 and figures["lists"]["lists"] > 0

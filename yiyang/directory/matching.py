@@ -358,11 +358,14 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
                             [*needs, street, street + "~", *areas, *needs])
                 rows = cur.fetchall()
     found: dict[Any, Candidate] = {}
+    distances: dict[tuple[float, float], float] = {}  # a place has a row per need: measured once
     for row in rows:
         lat_l, lon_l, covers = row[12], row[13], bool(row[14])
         if lat_l is not None and pos.point is not None:
-            d: float | None = geo.distance_m(pos.point, (lat_l, lon_l))
-            if not (d <= reach_m or (row[1] in COMES_TO_HOME and d <= HOME_REACH_M)):  # type: ignore[operator]
+            d: float | None = distances.get((lat_l, lon_l))
+            if d is None:
+                d = distances[(lat_l, lon_l)] = geo.distance_m(pos.point, (lat_l, lon_l))
+            if not (d <= reach_m or (row[1] in COMES_TO_HOME and d <= HOME_REACH_M)):
                 continue
         else:
             d = None
