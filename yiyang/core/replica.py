@@ -140,7 +140,9 @@ def replica_lag_bytes() -> int | None:
     if REPLICA not in settings.DATABASES or connections[REPLICA].vendor != "postgresql":
         return None
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        # The insert position: with synchronous_commit off (the test server) a commit may be
+        # inserted but not yet written, and the write position would be behind it.
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         lsn = cursor.fetchone()[0]
     with connections[REPLICA].cursor() as cursor:
         cursor.execute("SELECT pg_wal_lsn_diff(%s::pg_lsn, pg_last_wal_replay_lsn())", [lsn])
@@ -151,7 +153,9 @@ def replica_wait(timeout: float = 10.0) -> bool:
     """Wait until the replica has replayed everything the primary had written when called
     (its WAL position now, not a guess of time); ``False`` if ``timeout`` passed first."""
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        # The insert position: with synchronous_commit off (the test server) a commit may be
+        # inserted but not yet written, and the write position would be behind it.
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         target = cursor.fetchone()[0]
     deadline = time.monotonic() + timeout
     pause = 0.001
