@@ -30,8 +30,19 @@ SQLITE_BULK_CACHE_KIB = 1024 * 1024
 _json_encode = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps(**kw) builds one per call
 
 
+class JsonText(str):
+    """A JSON value already encoded — one that many rows share is encoded once — written as it is."""
+
+
 def _json(v: Any) -> str | None:
+    if v.__class__ is JsonText:
+        return str(v)
     return None if v is None else _json_encode(v)
+
+
+def json_text(v: Any) -> JsonText:
+    """``v`` encoded as the bulk path encodes a JSON column."""
+    return JsonText(_json_encode(v))
 
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")

@@ -130,11 +130,15 @@ def event_record(
 def event_row(
     *, type: str, occurred_at: Any, actor: Any = None, elder_id: Any = None,  # noqa: A002
     subject: Any = None, region_code: str = "", payload: dict[str, Any] | None = None,
+    subject_ref: tuple[str, str] | None = None,
 ) -> tuple[Any, ...]:
-    """One row for ``events_record_bulk``, built like ``event_record`` builds its event."""
+    """One row for ``events_record_bulk``, built like ``event_record`` builds its event;
+    ``subject_ref`` (model label, id) names a subject written without a model instance."""
     subject_type = subject_id = ""
     if subject is not None:
         subject_type, subject_id = subject._meta.label_lower, str(subject.pk)
+    elif subject_ref is not None:
+        subject_type, subject_id = subject_ref
     return (uuid.uuid4().hex, type, occurred_at, getattr(actor, "pk", None), elder_id, subject_type, subject_id,
             region_code, payload or {})
 

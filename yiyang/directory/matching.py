@@ -33,9 +33,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -183,6 +184,7 @@ class Candidate:
     lowest: Decimal | None  # the lowest price given
     free: bool
     caps: list[tuple[str, int]] = field(default_factory=list)  # (unit, free): read for the few shown
+    sid: str = ""  # the id as text: the last tie-breaker
     # The factors that do not depend on who asks (distance from the cell, places, stars,
     # freshness), worked out once per place however many elders of the cell are ranked.
     fixed: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -202,7 +204,8 @@ class Recommendation:
 
 
 class Cache(dict):
-    """What a batch's elders share: pools of candidates by (point, region) for all ``needs``,
+    """What a batch's elders share: pools of candidates by home cell for all ``needs`` (the
+    services that serve a community added per community, ``pools``),
     and every candidate row around the chunk's elders in memory by 0.01° square (one query for
     a chunk instead of one per home cell), with the places free of the services shown."""
 
@@ -214,13 +217,40 @@ class Cache(dict):
         self.covering: dict[str, list[tuple[Any, ...]]] = {}
         self.caps: dict[Any, list[tuple[str, int]]] = {}
         self.ranked: dict[Any, Any] = {}  # (place, need, what the elder is like) → the ranking
-        self.parsed: dict[Any, tuple[uuid.UUID, dt.datetime | None]] = {}  # a service's id and confirmed
+        self.parsed: dict[Any, tuple[uuid.UUID, dt.datetime | None, str]] = {}  # a service's id, confirmed, id text
+        self.overlays: dict[Any, Pool | None] = {}  # (place, community) → its area's services
+
+    @staticmethod
+    def place_key(position: Position, region_id: str) -> Any:
+        """Whose candidates are the same: a home cell's (or a community centre's) elders, or
+        without a position those of one street."""
+        return position.point if position.point is not None else (None, region_id[:9])
+
+    def pools(self, position: Position, region_id: str) -> tuple[Pool, Pool | None]:
+        """The place's pool, and the overlay of the services that serve ``region_id`` (None when
+        none of ``needs`` is served there): the pool is shared by every elder of the cell, the
+        overlay by those of one community in it."""
+        key = self.place_key(position, region_id)
+        pool = self.get(key)
+        if pool is None:
+            pool = self[key] = Pool(_candidates(position, self.needs, region_id, self, areas=False))
+        if (key, region_id) not in self.overlays:
+            rows = self.covering_rows(region_id, *_covering(region_id, self.needs))
+            overlay = None
+            if rows:
+                here = {row[0] for row in rows}
+                into = {raw: replace(c, needs=set(c.needs), fixed={}, fixed_scores={}, caps=[])
+                        for raw, c in pool.found.items() if raw in here}
+                overlay = Pool(_found(rows, position, 0.0, self, into))
+            self.overlays[(key, region_id)] = overlay
+        return pool, self.overlays[(key, region_id)]
 
     def keep_only(self, keys: set[Any]) -> None:
         """Forget the pools (and rankings) of places not in ``keys``: a batch goes cell by cell."""
         for key in [k for k in self if k not in keys]:
             del self[key]
-        self.ranked = {k: v for k, v in self.ranked.items() if k[0] in keys}
+        self.overlays = {k: v for k, v in self.overlays.items() if k[0] in keys}
+        self.ranked = {k: v for k, v in self.ranked.items() if k[0][0] in keys}
 
     def _tiles_around(self, point: tuple[float, float], radius_m: float) -> list[tuple[int, int]]:
         lat0, lat1, lon0, lon1 = selectors._box(point[0], point[1], radius_m)
@@ -257,6 +287,7 @@ class Cache(dict):
         return rows
 
     def covering_rows(self, region_id: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """The area's rows (``_covering``) of a community, read once."""
         if region_id not in self.covering:
             with connection.cursor() as cur:
                 cur.execute(sql, params)
@@ -327,21 +358,20 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
-                cache: Cache | None = None) -> dict[Any, Candidate]:
-    """Every active service with one of ``needs`` that is within reach of ``pos`` or serves the
-    elder's area — one query on ``MatchCandidate``, plain rows; in a batch the rows come from
-    the cache's squares, loaded once for a chunk of elders."""
+                cache: Cache | None = None, *, areas: bool = True) -> dict[Any, Candidate]:
+    """Every active service with one of ``needs`` that is within reach of ``pos`` or (with
+    ``areas``) serves the elder's area — one query on ``MatchCandidate``, plain rows; in a batch
+    the rows come from the cache's squares, loaded once for a chunk of elders."""
     speed, detour, circle = walk_settings()
     reach_m = 3 * circle * speed / detour  # beyond three circles a place is not recommended
-    table, area = MatchCandidate._meta.db_table, ServiceArea._meta.db_table
+    table = MatchCandidate._meta.db_table
     need_in = ", ".join(["%s"] * len(needs))
-    areas = [region_id, region_id[:9] + "000", region_id[:6] + "000000"]
-    covering = (f"SELECT {_COLUMNS}, NULL, NULL, 1 FROM {area} a JOIN {table} c ON c.service_id = a.service_id "  # noqa: S608
-                f"WHERE a.region_code IN (%s, %s, %s) AND c.need IN ({need_in})")
+    covering = _covering(region_id, needs) if areas else None
     rows: list[Any]
     if cache is not None and pos.point is not None and cache.has_around(pos.point, reach_m):
         rows = cache.rows_around(pos.point, reach_m, needs)
-        rows += cache.covering_rows(region_id, covering, [*areas, *needs])
+        if covering is not None:
+            rows += cache.covering_rows(region_id, *covering)
     else:
         if pos.point is not None:
             lat, lon = pos.point
@@ -349,15 +379,35 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
             # range per row), and the services that come to the door within 5 km.
             walk = tile_ranges(*selectors._box(lat, lon, reach_m))
             door = tile_ranges(*selectors._box(lat, lon, max(reach_m, HOME_REACH_M)))
-            rows = _read_tiles(needs, walk, door, also=(covering, [*areas, *needs]))
+            rows = _read_tiles(needs, walk, door, also=covering)
         else:
             street = region_id[:9]
+            sql = (f"SELECT {_COLUMNS}, NULL, NULL, 0 FROM {table} c WHERE c.need IN ({need_in}) "  # noqa: S608
+                   f"AND c.region_code >= %s AND c.region_code < %s")
+            params = [*needs, street, street + "~"]
+            if covering is not None:
+                sql, params = f"{sql} UNION ALL {covering[0]}", [*params, *covering[1]]
             with connection.cursor() as cur:
-                cur.execute(f"SELECT {_COLUMNS}, NULL, NULL, 0 FROM {table} c WHERE c.need IN ({need_in}) "  # noqa: S608
-                            f"AND c.region_code >= %s AND c.region_code < %s UNION ALL {covering}",
-                            [*needs, street, street + "~", *areas, *needs])
+                cur.execute(sql, params)
                 rows = cur.fetchall()
-    found: dict[Any, Candidate] = {}
+    return _found(rows, pos, reach_m, cache)
+
+
+def _covering(region_id: str, needs: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The candidate rows of services that serve the elder's community, street or district
+    (``ServiceArea``), as (SQL, parameters)."""
+    table, area = MatchCandidate._meta.db_table, ServiceArea._meta.db_table
+    need_in = ", ".join(["%s"] * len(needs))
+    areas = [region_id, region_id[:9] + "000", region_id[:6] + "000000"]
+    return (f"SELECT {_COLUMNS}, NULL, NULL, 1 FROM {area} a JOIN {table} c ON c.service_id = a.service_id "  # noqa: S608
+            f"WHERE a.region_code IN (%s, %s, %s) AND c.need IN ({need_in})", [*areas, *needs])
+
+
+def _found(rows: list[Any], pos: Position, reach_m: float, cache: Cache | None,
+           into: dict[Any, Candidate] | None = None) -> dict[Any, Candidate]:
+    """Candidate rows → one ``Candidate`` per service (its nearest place, every need it has
+    here); ``into`` holds candidates found already (a batch adds an area's to a cell's)."""
+    found: dict[Any, Candidate] = {} if into is None else into
     distances: dict[tuple[float, float], float] = {}  # a place has a row per need: measured once
     for row in rows:
         lat_l, lon_l, covers = row[12], row[13], bool(row[14])
@@ -374,11 +424,13 @@ def _candidates(pos: Position, needs: tuple[str, ...], region_id: str,
         if c is None:
             parsed = cache.parsed.get(raw) if cache is not None else None
             if parsed is None:
-                parsed = (_uuid(raw), _when(row[6]))
+                sid = _uuid(raw)
+                parsed = (sid, _when(row[6]), str(sid))
                 if cache is not None:
                     cache.parsed[raw] = parsed
             c = found[raw] = Candidate(parsed[0], row[1], set(), d, covers, row[2], row[3], row[4], row[5],
-                                       parsed[1], row[7] or "", row[8], _decimal(row[9]), bool(row[10]))
+                                       parsed[1], row[7] or "", row[8], _decimal(row[9]), bool(row[10]),
+                                       sid=parsed[2])
         elif d is not None and (c.distance_m is None or d < c.distance_m):
             c.distance_m = d
         c.covers = c.covers or covers
@@ -411,6 +463,7 @@ class Pool:
 
     def __init__(self, found: dict[Any, Candidate]) -> None:
         self.found = found
+        self.ids = {c.id for c in found.values()}
         self.by_need: dict[str, list[Candidate]] = {}
         self.min_ages: list[int] = []
         self.prepared_for: Any = None
@@ -437,6 +490,16 @@ class Pool:
 ORDER = ("distance", "capacity", "quality", "level_fit", "cost", "freshness")
 
 
+def _in_order(pool: Pool, overlay: Pool | None, need: str) -> Iterable[Candidate]:
+    """The candidates of ``need`` best first by their fixed factors: the cell's, and in a batch
+    the services that serve the elder's area (``overlay``: their rows replace the cell's own)."""
+    if overlay is None or need not in overlay.by_need:
+        return pool.by_need.get(need, ())
+    replaced = overlay.ids
+    own = (c for c in pool.by_need.get(need, ()) if c.id not in replaced)
+    return heapq.merge(own, overlay.by_need[need], key=lambda c: -c.fixed_sum)
+
+
 def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, level: int | None,
          means: Means | None, limit: int, now: dt.datetime | None = None,
          cache: Cache | None = None) -> dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]]:
@@ -446,19 +509,23 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
     needs = tuple(sorted(set(needs)))
     if not needs:
         return {}
-    key = (position.point, region_id)
-    if cache is None:
-        pool = Pool(_candidates(position, needs, region_id))
-    else:  # a batch: one fetch per place and area, for every need tag, shared by its elders
-        if key not in cache:
-            cache[key] = Pool(_candidates(position, cache.needs, region_id, cache))
-        pool = cache[key]
     w = weights()
     total_w = sum(w.get(code, 0) for code in ORDER) or 1.0
     speed, detour, circle = walk_settings()
     stale_before = now - dt.timedelta(days=selectors.stale_days())
-    pool.prepare((tuple(sorted(w.items())), now.date(), speed, detour, circle), w, circle, detour / speed,
-                 stale_before)
+    prepared = (tuple(sorted(w.items())), now.date(), speed, detour, circle)
+    overlay: Pool | None = None
+    if cache is None:
+        pool = Pool(_candidates(position, needs, region_id))
+        key: Any = None
+    else:  # a batch: one pool per home cell, shared by its elders whatever their community
+        pool, overlay = cache.pools(position, region_id)
+        key = (cache.place_key(position, region_id), region_id if overlay is not None else None)
+    pool.prepare(prepared, w, circle, detour / speed, stale_before)
+    min_ages = pool.min_ages
+    if overlay is not None:
+        overlay.prepare(prepared, w, circle, detour / speed, stale_before)
+        min_ages = sorted({*pool.min_ages, *overlay.min_ages})
     means = means or Means()
     payers = _payers(means)
     if level is None:
@@ -468,15 +535,15 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
     best_possible = w.get("level_fit", 0) * level_f["score"] + w.get("cost", 0) * 1.0
     # What the ranking depends on besides the place: in a batch, elders of one cell alike in
     # these share one ranking (their age only through the services' minimum ages).
-    alike = (level, bisect.bisect_right(pool.min_ages, age), means.difficulty, tuple(sorted(payers.items())), limit)
+    alike = (level, bisect.bisect_right(min_ages, age), means.difficulty, tuple(sorted(payers.items())), limit)
     out: dict[str, list[tuple[Candidate, float, list[dict[str, Any]]]]] = {}
     for need in needs:
         if cache is not None and (key, need, alike) in cache.ranked:
             out[need] = cache.ranked[(key, need, alike)]
             continue
-        top: list[tuple[Candidate, float, dict[str, Any]]] = []
-        for c in pool.by_need.get(need, ()):
-            if len(top) >= limit and (c.fixed_sum + best_possible) / total_w < top[-1][1] - 0.001:
+        top: list[tuple[tuple[float, float, str], Candidate, float, dict[str, Any]]] = []  # best first
+        for c in _in_order(pool, overlay, need):
+            if len(top) >= limit and (c.fixed_sum + best_possible) / total_w < top[-1][2] - 0.001:
                 break  # nothing further down can reach the list
             if c.minimum_age is not None and age < c.minimum_age:
                 continue
@@ -486,18 +553,18 @@ def rank(*, position: Position, region_id: str, needs: Iterable[str], age: int, 
             cost_f = _factor(w, *_cost(c, payers, means))
             parts = {**c.fixed_scores, "level_fit": level_f["score"], "cost": cost_f["score"]}
             score = round(sum(w.get(code, 0) * parts[code] for code in ORDER) / total_w, 3)
-            top.append((c, score, cost_f))
-            top.sort(key=lambda t: (-t[1], t[0].distance_m if t[0].distance_m is not None else float("inf"),
-                                    str(t[0].id)))
-            del top[limit:]
-        unread = [c for c, _score, _cost_f in top if not c.fixed]
+            order = (-score, c.distance_m if c.distance_m is not None else float("inf"), c.sid)
+            if len(top) < limit or order < top[-1][0]:
+                bisect.insort(top, (order, c, score, cost_f), key=lambda t: t[0])
+                del top[limit:]
+        unread = [c for _o, c, _score, _cost_f in top if not c.fixed]
         if unread:  # the words are written for the few shown, with their places free
             caps = cache.caps_of([c.id for c in unread]) if cache is not None else _caps([c.id for c in unread])
             for c in unread:
                 c.caps = caps.get(c.id, [])
                 c.fixed = _fixed_factors(c, circle, detour / speed, w, stale_before)
         out[need] = [(c, score, [{**c.fixed, "level_fit": level_f, "cost": cost_f}[code] for code in ORDER])
-                     for c, score, cost_f in top]
+                     for _o, c, score, cost_f in top]
         if cache is not None:
             cache.ranked[(key, need, alike)] = out[need]
     return out
@@ -656,9 +723,13 @@ def log_objects(*, elder: Any, actor: Any, position: Position, lists: dict[str, 
                 context: str) -> list[RecommendationLog]:
     """The log rows of ``log_many``, not yet saved (a batch writes many elders' at once)."""
     user = actor if getattr(actor, "pk", None) else None
-    return [RecommendationLog(
-        elder_id=elder.pk, actor=user, need=need, context=context, position=position.source, items=[
-            {"rank": i + 1, "service_id": str(r.service.pk), "organization_id": str(r.service.organization_id),
+    return [RecommendationLog(elder_id=elder.pk, actor=user, need=need, context=context, position=position.source,
+                              items=log_items(items)) for need, items in lists.items()]
+
+
+def log_items(items: list[Recommendation]) -> list[dict[str, Any]]:
+    """A shown list as ``RecommendationLog.items`` keeps it: rank, service, score and factors."""
+    return [{"rank": i + 1, "service_id": str(r.service.pk), "organization_id": str(r.service.organization_id),
              "score": r.score, "distance_m": None if r.distance_m is None else round(r.distance_m),
              "factors": [{k: f[k] for k in ("code", "score", "value")} for f in r.factors]}
-            for i, r in enumerate(items)]) for need, items in lists.items()]
+            for i, r in enumerate(items)]

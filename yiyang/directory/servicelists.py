@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -115,7 +117,20 @@ def masked_name(name: str) -> str:
 # (a worker killed, a deploy) resumes where it was and never makes a list twice.
 
 BATCH_CHUNK = 500
+LIST_COLUMNS = ("id", "elder_id", "region_code", "version", "content", "note", "created_by_id", "created_at",
+                "share_token_hash", "share_expires_at", "batch_id")
+LOG_COLUMNS = ("at", "elder_id", "actor_id", "need", "context", "position", "items")
 BATCH_CONTACT = {"name": "所在社区养老顾问点", "role": "养老顾问", "phone": ""}
+
+
+@dataclass(slots=True)
+class BatchElder:
+    """What a batch reads of an elder (plain values: no model instance per elder)."""
+    pk: Any
+    region_id: str
+    birth_date: dt.date
+    home_cell: str
+    not_in_difficulty: bool
 
 
 def batch_elders(region_code: str) -> Any:
@@ -170,7 +185,7 @@ def service_list_batch_run(batch_id: Any, *, chunk: int = BATCH_CHUNK,
     try:
         for start in range(0, len(order), chunk):
             ids = order[start:start + chunk]
-            found = {e.pk: e for e in Elder.objects.filter(pk__in=ids).only(
+            found = {row[0]: BatchElder(*row) for row in Elder.objects.filter(pk__in=ids).values_list(
                 "id", "region_id", "birth_date", "home_cell", "not_in_difficulty")}
             elders = [found[pk] for pk in ids if pk in found]
             with transaction.atomic():
@@ -196,6 +211,7 @@ def _batch_chunk(batch: Any, elders: list[Any], cache: matching.Cache, details: 
     from django.db.models import Prefetch
 
     from yiyang.assessments.selectors import latest_confirmed_subquery
+    from yiyang.core.bulk import bulk_insert, json_text
     from yiyang.core.events import event_row, events_record_bulk
     from yiyang.directory.models import RecommendationLog, Service, ServiceAtLocation
     from yiyang.elders.models import Elder
@@ -211,7 +227,7 @@ def _batch_chunk(batch: Any, elders: list[Any], cache: matching.Cache, details: 
                     .values_list("elder_id", "v"))
     speed, detour, circle = matching.walk_settings()
     cache.load_around([p.point for p in positions.values() if p.point is not None], 3 * circle * speed / detour)
-    cache.keep_only({(p.point, e.region_id) for e in elders for p in (positions[e.pk],)})
+    cache.keep_only({cache.place_key(positions[e.pk], e.region_id) for e in elders})
     today = timezone.localdate()
     ranked = {}
     for e in elders:
@@ -228,36 +244,52 @@ def _batch_chunk(batch: Any, elders: list[Any], cache: matching.Cache, details: 
                                  "address": sal.location.address if sal else "",
                                  "hours": services.hours_text(s).replace("\n", "；")})
     actor = batch.created_by
+    actor_id = getattr(actor, "pk", None)
+    label = ServiceList._meta.label_lower
     now = timezone.now()
-    lists, logs, event_rows = [], [], []
+    lists: list[tuple[Any, ...]] = []
+    logs: list[tuple[Any, ...]] = []
+    event_rows = []
     with_services = 0
+    # Elders alike in one cell share a ranking (the same list object): its words and its log
+    # entry are made once.
+    memo: dict[int, tuple[Any, list[dict[str, Any]], Any]] = {}
+
+    def shown_of(code: str, items: Any) -> tuple[list[dict[str, Any]], Any]:
+        hit = memo.get(id(items))
+        if hit is None or hit[0] is not items:
+            recs = [matching.Recommendation(details[c.id][0], code, c.distance_m, None, score,
+                                            "；".join(f["text"] for f in factors), factors)
+                    for c, score, factors in items]
+            texts = [{"service_id": str(r.service.pk), **details[r.service.pk][1], "why": r.explanation} for r in recs]
+            hit = memo[id(items)] = (items, texts, json_text(matching.log_items(recs)))
+        return hit[1], hit[2]
+
     for e in elders:
         benefits = [{"name": b["name"], "status": "可享受" if b["entitled"] else "可能符合",
                      "how_to_apply": b["how_to_apply"], "missing": [] if b["entitled"] or not b["reason"] else [b["reason"]]}
                     for b in means[e.pk].stored.values()]
         names = dict(needs.get(e.pk, []))
         recs = []
-        shown = {}
         for code, items in ranked[e.pk].items():
-            shown[code] = [matching.Recommendation(details[c.id][0], code, c.distance_m, None, score,
-                                                   "；".join(f["text"] for f in factors), factors)
-                           for c, score, factors in items]
-            recs += [{"need": code, "need_name": names.get(code, code), "service_id": str(c.id), **details[c.id][1],
-                      "why": r.explanation} for (c, _s, _f), r in zip(items, shown[code], strict=True)]
+            texts, log_json = shown_of(code, items)
+            recs += [{"need": code, "need_name": names.get(code, code), **t} for t in texts]
+            logs.append((now, e.pk, actor_id, code, "batch", positions[e.pk].source, log_json))
         if not benefits and not recs:
             continue
         with_services += bool(recs)
         version = versions.get(e.pk, 0) + 1
-        sl = ServiceList(elder_id=e.pk, region_code=e.region_id, version=version, batch=batch, created_by=actor,
-                         content={"benefits": benefits, "services": recs, "next_steps": list(DEFAULT_STEPS),
-                                  "contacts": [dict(BATCH_CONTACT)]})
-        lists.append(sl)
-        logs += matching.log_objects(elder=e, actor=actor, position=positions[e.pk], lists=shown, context="batch")
-        event_rows.append(event_row(type=CREATED, occurred_at=now, actor=actor, elder_id=e.pk, subject=sl,
-                                    region_code=e.region_id, payload={
+        sid = uuid.uuid4()
+        lists.append((sid, e.pk, e.region_id, version, {
+            "benefits": benefits, "services": recs, "next_steps": list(DEFAULT_STEPS), "contacts": [dict(BATCH_CONTACT)]},
+            "", actor_id, now, "", None, batch.pk))
+        event_rows.append(event_row(type=CREATED, occurred_at=now, actor=actor, elder_id=e.pk, region_code=e.region_id,
+                                    subject_ref=(label, str(sid)), payload={
                                         "version": version, "services": len(recs), "benefits": len(benefits),
                                         "batch": str(batch.pk), "summary": f"第{version}版，{len(recs)}项服务（批量生成）"}))
-    ServiceList.objects.bulk_create(lists, batch_size=500)
-    RecommendationLog.objects.bulk_create(logs, batch_size=1000)
+    # Straight to the tables (the bulk path: no model instances, the shared log text written as
+    # it is); the lists' columns as the model has them.
+    bulk_insert(ServiceList, LIST_COLUMNS, lists)
+    bulk_insert(RecommendationLog, LOG_COLUMNS, logs)
     events_record_bulk(event_rows)
     return len(lists), with_services
