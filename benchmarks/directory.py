@@ -101,8 +101,7 @@ def generate(n: int, seed: int) -> None:
                                tile=tile_of(lat, lon))  # bulk_create skips save(), which keeps it
                 services.append(s)
                 locations.append(loc)
-                sals.append(ServiceAtLocation(service=s, location=loc, tile=loc.tile,
-                                              door=s.kind in ("home_care", "home_visit", "volunteer_team")))
+                sals.append(ServiceAtLocation(service=s, location=loc))
                 needs += [ServiceNeed(service=s, need=t) for t in rng.sample(NEEDS, 2)]
                 caps.append(ServiceCapacity(service=s, unit="餐位", available=rng.randint(0, 40), maximum=80,
                                             updated=now))

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from yiyang.directory.candidates import candidates_refresh, places_sync, services_at_locations
+from yiyang.directory.candidates import candidates_refresh, services_at_locations
 from yiyang.directory.models import (
     Contact,
     CostOption,
@@ -69,7 +69,7 @@ class ServiceAdmin(admin.ModelAdmin):
     # deleted service's rows go with it, by cascade).
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        places_sync([form.instance.pk])
+        candidates_refresh([form.instance.pk])
 
 
 class StaffInline(admin.TabularInline):
@@ -94,7 +94,7 @@ class LocationAdmin(admin.ModelAdmin):
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        places_sync(services_at_locations([obj.pk]))  # a moved place moves its services
+        candidates_refresh(services_at_locations([obj.pk]))  # a moved place moves its services
 
     def delete_model(self, request: Any, obj: Any) -> None:
         services = services_at_locations([obj.pk])

@@ -94,19 +94,6 @@ def services_at_locations(location_ids: Iterable[Any]) -> list[Any]:
     return list(ServiceAtLocation.objects.filter(location_id__in=ids).values_list("service_id", flat=True).distinct())
 
 
-def places_sync(service_ids: Iterable[Any]) -> None:
-    """After the admin (or anything but the import) changed services or places: the copies on
-    ``ServiceAtLocation`` (the place's square, whether the service comes to the door) and the
-    candidate rows follow."""
-    ids = list(dict.fromkeys(service_ids))
-    kinds = dict(Service.objects.filter(pk__in=ids).values_list("pk", "kind"))
-    for sal in ServiceAtLocation.objects.filter(service_id__in=ids).select_related("location"):
-        door, tile = kinds.get(sal.service_id) in DOOR_KINDS, sal.location.tile
-        if (sal.door, sal.tile) != (door, tile):
-            ServiceAtLocation.objects.filter(pk=sal.pk).update(door=door, tile=tile)
-    candidates_refresh(ids)
-
-
 def _normal(row: tuple[Any, ...]) -> tuple[str, ...]:
     """A row as comparable text (a driver may give 1 for True)."""
     return tuple("" if v is None else str(int(v)) if isinstance(v, bool) else str(v) for v in row)

@@ -157,8 +157,10 @@ class Location(models.Model):
                                db_column="region_code", related_name="+")
     latitude = models.FloatField(_("纬度"))
     longitude = models.FloatField(_("经度"))
-    # The 0.01° square the place is in (``tile_of``), kept on save: matching reads the squares
-    # around an elder as a few index ranges instead of a latitude band across the whole city.
+    # The 0.01° square the place is in (``tile_of``), kept on save and copied into matching's
+    # candidate rows (``MatchCandidate.tile``), whose index reads the squares around an elder as
+    # a few ranges instead of a latitude band across the whole city. Not indexed here: no query
+    # reads places by square.
     tile = models.BigIntegerField(_("网格"), null=True, blank=True, editable=False)
 
     class Meta:
@@ -166,8 +168,7 @@ class Location(models.Model):
         verbose_name_plural = _("服务场所")
         ordering = ["name"]
         # The nearest-first search reads a latitude band then the longitudes in it.
-        indexes = [models.Index(fields=["latitude", "longitude"], name="location_lat_lon"),
-                   models.Index(fields=["tile"], name="location_tile")]
+        indexes = [models.Index(fields=["latitude", "longitude"], name="location_lat_lon")]
 
     def __str__(self) -> str:
         return self.name
@@ -200,19 +201,12 @@ class ServiceAtLocation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="at_locations")
     location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="services_here")
-    # Copies for matching's second question — which services that come to the door (居家、上门、
-    # 志愿) sit within 5 km — answered on this table's own index without visiting every place
-    # around: the service comes to the door (its kind), and the place's square. Kept by
-    # ``services._write_service``, the one path that writes services and places.
-    door = models.BooleanField(_("上门服务"), default=False, editable=False)
-    tile = models.BigIntegerField(_("网格"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("服务所在场所")
         verbose_name_plural = _("服务所在场所")
         constraints = [models.UniqueConstraint(fields=["service", "location"], name="sal_unique")]
-        indexes = [models.Index(fields=["location", "service"], name="sal_location_service"),
-                   models.Index(fields=["door", "tile"], name="sal_door_tile")]
+        indexes = [models.Index(fields=["location", "service"], name="sal_location_service")]
 
     def __str__(self) -> str:
         return f"{self.service_id} @ {self.location_id}"

@@ -17,7 +17,7 @@ from yiyang.core.events import event_record
 from yiyang.core.exceptions import FieldErrors
 from yiyang.core.text import LINE_MAX
 from yiyang.directory import candidates, events
-from yiyang.directory.candidates import DOOR_KINDS, candidates_refresh
+from yiyang.directory.candidates import candidates_refresh
 from yiyang.directory.hsds import CleanService, parse_service
 from yiyang.directory.models import (
     WEEKDAY_NAMES,
@@ -148,11 +148,8 @@ def _write_service(clean: CleanService, *, now: dt.datetime, existing: bool) -> 
             location = Location.objects.create(**lv)
         ServiceAtLocation.objects.get_or_create(service=service, location=location,
                                                 defaults={"id": loc.sal_id} if loc.sal_id else {})
-        # The place may have moved (and other services sit there too): every row of it follows.
-        ServiceAtLocation.objects.filter(location=location).update(tile=location.tile)
         kept.append(location.pk)
     ServiceAtLocation.objects.filter(service=service).exclude(location_id__in=kept).delete()
-    ServiceAtLocation.objects.filter(service=service).update(door=service.kind in DOOR_KINDS)
     Schedule.objects.bulk_create([Schedule(service=service, **s) for s in clean.schedules])
     CostOption.objects.bulk_create([CostOption(service=service, **c) for c in clean.cost_options])
     ServiceCapacity.objects.bulk_create([ServiceCapacity(service=service, updated=now, **c) for c in clean.capacities])

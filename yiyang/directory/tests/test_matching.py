@@ -452,18 +452,19 @@ def test_every_place_keeps_its_square_for_the_tile_index(world, db):
     assert Location.objects.get(pk=loc.pk).tile == 2261 * 100_000 + 11405
     loc.latitude = HOME[0] + 0.003
     loc.save()
-    # Matching's door question reads its own copies: the service's kind and the place's square.
-    from yiyang.directory.models import ServiceAtLocation
+    # Matching's door question reads its own rows: the service's kind and the place's square.
+    from yiyang.directory.models import MatchCandidate, ServiceAtLocation
 
     door = hsds("梅林上门助浴", lat=HOME[0] + 0.02, lon=HOME[1], kind="home_care", needs=("bathing",))
     assert directory_import([door]).committed
     sal = ServiceAtLocation.objects.get(service__name="梅林上门助浴")
-    assert sal.door is True and sal.tile == tile_of(HOME[0] + 0.02, HOME[1])
-    assert ServiceAtLocation.objects.get(service__name="近处饭堂").door is False
+    row = MatchCandidate.objects.get(service_id=sal.service_id)
+    assert row.door is True and row.tile == tile_of(HOME[0] + 0.02, HOME[1])
+    assert {r.door for r in MatchCandidate.objects.filter(service__name="近处饭堂")} == {False}
     door["service_at_locations"][0]["location"]["id"] = str(sal.location_id)
     door["service_at_locations"][0]["location"]["latitude"] = HOME[0] + 0.035  # the office moved
     assert directory_import([door]).committed
-    assert ServiceAtLocation.objects.get(pk=sal.pk).tile == tile_of(HOME[0] + 0.035, HOME[1])
+    assert MatchCandidate.objects.get(service_id=sal.service_id).tile == tile_of(HOME[0] + 0.035, HOME[1])
     # ≈ 3.9 km away: beyond the walk, within the 5 km a home service is considered.
     _pos, recs = matching.recommend(world["elder"], "bathing", level=None, limit=5)
     assert "梅林上门助浴" in _names(recs)
