@@ -23,9 +23,13 @@ def current_assessment(elder: Any) -> Assessment | None:
 
 
 def current_level(elder: Any) -> int | None:
-    """The elder's current ability level 0–4, or None when never assessed under GB/T 42195."""
-    a = current_assessment(elder)
-    return a.level if a else None
+    """The elder's current ability level 0–4, or None when never assessed under GB/T 42195
+    (the level alone: matching asks it on every list, and an assessment row is large)."""
+    return (
+        Assessment.objects.filter(elder=elder, status=Assessment.Status.CONFIRMED,
+                                  scheme=Assessment.Scheme.GBT_42195_2022)
+        .order_by("-assessed_on", "-confirmed_at").values_list("level", flat=True).first()
+    )
 
 
 def open_draft(elder: Any) -> Assessment | None:

@@ -168,3 +168,36 @@ def test_the_command_finds_a_table_out_of_step_and_rebuilds_it(world, db, capsys
         call_command("directory", "candidates", "--check")
     call_command("directory", "candidates")
     assert "一致" in capsys.readouterr().out and candidates_check() == []
+
+
+def test_the_candidates_statement_is_ranges_of_its_index_on_both_databases(world, db):
+    """The one statement of a list reads ranges of ``(need, door, tile)`` — one per OR term — and
+    nothing else of the table (docs/benchmarks.md holds the plans at 50,000 services). A reshaped
+    index or statement that fell back to scanning the table would fail here."""
+    import random
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from yiyang.directory.models import TILE_ROW
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert _meals_near("梅林饭堂")
+    sql = next(q["sql"] for q in ctx.captured_queries if "c.tile BETWEEN" in q["sql"])
+    assert "c.door = TRUE" in sql and "c.door = FALSE" in sql  # both questions in one statement
+    # A city's worth of rows around (rolled back with the test), and statistics, so that each
+    # database plans as it would for a real directory rather than for a handful of rows.
+    rng = random.Random(8)
+    service = Service.objects.first()
+    needs = ["meals", "bathing", "medical", "daily_care", "companionship", "emergency", "rehab", "cleaning"]
+    MatchCandidate.objects.bulk_create([MatchCandidate(
+        service=service, need=rng.choice(needs), door=rng.random() < 0.3,
+        tile=rng.randint(2245, 2285) * TILE_ROW + rng.randint(11375, 11425), latitude=22.5, longitude=114.0,
+        region_code=rng.choice(["440304006001", "440304007001", "440303001001"]), kind="canteen",
+        capacity=0, free=False) for _ in range(20_000)], batch_size=5000)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE " + MatchCandidate._meta.db_table)
+        cur.execute(("EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN ") + sql)
+        plan = "\n".join(str(r[-1]) for r in cur.fetchall())
+    assert "candidate_need_door_tile" in plan, plan
+    assert "SCAN c" not in plan and "Seq Scan on directory_matchcandidate" not in plan, plan
