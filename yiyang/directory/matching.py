@@ -586,6 +586,8 @@ def recommend_many(elder: Any, needs: Iterable[str], *, level: int | None, limit
     qs = Service.objects.filter(pk__in=shown).select_related("organization")
     if places:
         qs = qs.prefetch_related(Prefetch("at_locations", queryset=ServiceAtLocation.objects.select_related("location")))
+    else:  # the API: names and kinds only
+        qs = qs.only("id", "name", "kind", "organization_id", "organization__name")
     services = {s.pk: s for s in qs}
     _speed, detour, circle = walk_settings()
     result = {}
@@ -719,8 +721,11 @@ def log(*, elder: Any, actor: Any, need: str, position: Position, items: list[Re
 def log_many(*, elder: Any, actor: Any, position: Position, lists: dict[str, list[Recommendation]],
              context: str) -> list[RecommendationLog]:
     """``log`` for several needs in one statement."""
-    return RecommendationLog.objects.bulk_create(log_objects(elder=elder, actor=actor, position=position, lists=lists,
-                                                             context=context))
+    rows = log_objects(elder=elder, actor=actor, position=position, lists=lists, context=context)
+    if len(rows) == 1:  # one INSERT; bulk_create would wrap it in a transaction (three round trips)
+        rows[0].save(force_insert=True)
+        return rows
+    return RecommendationLog.objects.bulk_create(rows)
 
 
 def log_objects(*, elder: Any, actor: Any, position: Position, lists: dict[str, list[Recommendation]],
