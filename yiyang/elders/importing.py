@@ -546,13 +546,16 @@ def _warn_registered_matches(report: ImportReport, match_seen: dict[str, int], a
         with connection.cursor() as cursor:
             for start in range(0, len(keys), chunk):
                 part = keys[start:start + chunk]
+                # "active" is read, not filtered on: SQLite without statistics would otherwise
+                # walk the list index (active, …) instead of the key's own (test_index_plans).
                 cursor.execute(
-                    f"SELECT {column}, {region}, {id_enc} FROM {table} "  # noqa: S608
-                    f"WHERE {active} = %s AND {column} IN ({', '.join(['%s'] * len(part))})",
-                    [True, *part],
+                    f"SELECT {column}, {region}, {id_enc}, {active} FROM {table} "  # noqa: S608
+                    f"WHERE {column} IN ({', '.join(['%s'] * len(part))})",
+                    part,
                 )
-                for key, code, enc in cursor.fetchall():
-                    found.setdefault(match_seen[key], (reason, code, enc))
+                for key, code, enc, is_active in cursor.fetchall():
+                    if is_active:
+                        found.setdefault(match_seen[key], (reason, code, enc))
     if not found:
         return
     from yiyang.regions.models import Region

@@ -144,13 +144,16 @@ class Elder(FieldRecord):
         DUPLICATE = "duplicate", _("重复登记")
         OTHER = "other", _("其他")
 
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    # Indexes: only those a query uses (Meta.indexes; tests/test_index_plans.py names the query of
+    # each). Declared there rather than with db_index/unique: on PostgreSQL those also build a
+    # varchar_pattern_ops twin for prefix LIKE, which no elder query is.
+    name = models.CharField(_("姓名"), max_length=50)
     id_number_enc = models.BinaryField(_("身份证号（密文）"))
-    id_number_bidx = models.CharField(_("身份证号索引"), max_length=32, unique=True)
+    id_number_bidx = models.CharField(_("身份证号索引"), max_length=32)
     birth_date = models.DateField(_("出生日期"))
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     phone_enc = models.BinaryField(_("联系电话（密文）"), null=True, blank=True)
-    phone_bidx = models.CharField(_("联系电话索引"), max_length=32, blank=True, db_index=True)
+    phone_bidx = models.CharField(_("联系电话索引"), max_length=32, blank=True)
     address_enc = models.BinaryField(_("居住地址（密文）"), null=True, blank=True)
     # Where the home is (core.geo): the exact position encrypted like the address, and in plain
     # only its ≈200 m cell, for nearest-first lists, matching and statistics.
@@ -160,7 +163,7 @@ class Elder(FieldRecord):
     home_located_at = models.DateTimeField(_("定位时间"), null=True, blank=True)
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("所属社区"), on_delete=models.PROTECT, db_column="region_code",
-        related_name="+",
+        related_name="+", db_index=False,  # Meta.indexes: elder_region
     )
     hukou_local = models.BooleanField(_("本地户籍"), default=True)
     living_situation = models.CharField(
@@ -187,8 +190,8 @@ class Elder(FieldRecord):
     # Suspected duplicates (the same person under a mistyped ID number): keyed hashes of
     # street + name + birth date and of street + name + phone (``services.match_keys``), so
     # the match never compares plain phones. Blank when there is nothing to hash.
-    match_name_birth_bidx = models.CharField(_("同名同生日索引"), max_length=32, blank=True, db_index=True)
-    match_name_phone_bidx = models.CharField(_("同名同电话索引"), max_length=32, blank=True, db_index=True)
+    match_name_birth_bidx = models.CharField(_("同名同生日索引"), max_length=32, blank=True)
+    match_name_phone_bidx = models.CharField(_("同名同电话索引"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("老年人")
@@ -197,7 +200,17 @@ class Elder(FieldRecord):
             # The list's order after one value of ``active`` (selectors.LIST_ORDER): every page
             # of the list is one range of it, read from the cursor on (docs/benchmarks.md).
             models.Index(fields=["active", "region", "name", "id"], name="elder_active_region_name_id"),
-            models.Index(fields=["birth_date"], name="elder_birth"),
+            # Queries that write ``active=True`` (a bare "active" SQLite cannot match to the index
+            # above) over a region range: the other apps' lists and batches.
+            models.Index(fields=["region"], name="elder_region"),
+            models.Index(fields=["phone_bidx"], name="elder_phone_bidx"),  # search by phone
+            # Suspected duplicates: an elder's page, a batch's suspects, the importer's check.
+            models.Index(fields=["match_name_birth_bidx"], name="elder_match_name_birth"),
+            models.Index(fields=["match_name_phone_bidx"], name="elder_match_name_phone"),
+        ]
+        constraints = [
+            # One person, one archive; the search by ID number and the importer's duplicate check.
+            models.UniqueConstraint(fields=["id_number_bidx"], name="elder_id_number_bidx_unique"),
         ]
 
     def __str__(self) -> str:
@@ -280,8 +293,10 @@ class DuplicateVerdict(models.Model):
 
 
 class ElderCategory(models.Model):
-    elder = models.ForeignKey(Elder, on_delete=models.CASCADE, related_name="category_links")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes: (elder, category) serves an elder's categories, (category,
+    # elder) a category's elders (tests/test_index_plans.py).
+    elder = models.ForeignKey(Elder, on_delete=models.CASCADE, related_name="category_links", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
 
     class Meta:
         verbose_name = _("人员类别归属")
