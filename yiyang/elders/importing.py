@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import multiprocessing
+import os
 import re
 import zipfile
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from yiyang.core import access, pii
-from yiyang.core.bulk import bulk_insert, bulk_load, sorted_uuid4_hex
+from yiyang.core.bulk import JsonText, bulk_insert, bulk_load, json_text, sorted_uuid4_hex
 from yiyang.core.events import event_record, events_record_bulk
 from yiyang.core.exceptions import ApplicationError
 from yiyang.core.identifiers import IdentifierError, normalize_person_name, normalize_phone
@@ -269,27 +275,184 @@ def _lines(text: str) -> Iterator[str]:
 # -- validating and writing -----------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Prepared:
-    """A valid row's clean values. Encrypted only as it is written (``_write``): on
-    PostgreSQL that work then overlaps with the server's, and no second copy is kept."""
+# A valid row, ready to write: a plain tuple (a million rows: no object per row), its values
+# already encrypted — by the worker processes for a large file (``_check_parallel``), so both
+# cores share the encryption. Positions:
+P_ROW, P_NAME, P_ID_ENC, P_ID_BIDX, P_BIRTH, P_SEX, P_PHONE_ENC, P_PHONE_BIDX, P_ADDRESS_ENC, P_REGION, \
+    P_LIVING, P_CATEGORIES, P_CONTACT_NAME, P_CONTACT_PHONE_ENC, P_KEY_BIRTH, P_KEY_PHONE, P_NOT_IN_DIFFICULTY = range(17)
+# What checking one row gives (``_check_rows``), replayed in file order by ``elders_import``:
+# (row, [(column, message)], ID blind index or None, is the template's sample, valid apart from
+# duplicates, name+birth key, name+phone key, age when under 60, the prepared tuple or None).
 
-    row: int
-    name: str
-    id_number: str
-    id_number_bidx: str
-    birth_date: Any
-    sex: str
-    phone: str
-    address: str
-    region_code: str
-    living_situation: str
-    category_ids: list[int]
-    contact_name: str
-    contact_phone: str  # normalised; "" when the row has no contact
-    match_name_birth: str  # duplicates.match_keys
-    match_name_phone: str
-    not_in_difficulty: bool
+# A file of at least this many rows is checked and encrypted by worker processes, one per core
+# (``_check_parallel``); a smaller one in this process. Chunks of CHUNK_ROWS rows.
+PARALLEL_MIN_ROWS = 20_000
+CHUNK_ROWS = 5_000
+
+
+@dataclass
+class _RowContext:
+    """Everything checking a row needs, built once per file. Worker processes inherit it (they
+    are forked with it set in ``_CONTEXT``), with the settings and the field keys."""
+
+    lookups: Lookups
+    columns: list[tuple[str, int]]
+    fields: list[tuple[str, str]]
+    community_col: int | None
+    has_code_col: bool
+    by_name: dict[str, list[Region]]
+    prefix: str
+    region_column: str
+    column_of_field: dict[str, str]
+
+
+_CONTEXT: _RowContext | None = None
+
+
+def _check_rows(rows: list[tuple[int, list[Any]]], ctx: _RowContext | None = None) -> list[tuple[Any, ...]]:
+    """Check each of ``rows`` alone (everything but the duplicates between rows, which
+    ``elders_import`` decides in file order) and encrypt the valid ones. Pure: no database."""
+    ctx = ctx or _CONTEXT
+    assert ctx is not None
+    lookups, columns, fields, community_col = ctx.lookups, ctx.columns, ctx.fields, ctx.community_col
+    has_code_col, by_name, prefix, region_column = ctx.has_code_col, ctx.by_name, ctx.prefix, ctx.region_column
+    column_of_field = ctx.column_of_field
+    blind_index, encrypt = pii.blind_index, pii.encrypt
+    out: list[tuple[Any, ...]] = []
+    keep = out.append
+    for n, cells in rows:
+        errors: list[tuple[str, str]] = []
+        add = errors.append
+        raw: dict[str, Any] = {}
+        row_ok = True
+        ncells = len(cells)
+        for column, i in columns:
+            try:
+                raw[column] = _cell(cells[i] if i < ncells else None, column)
+            except IdentifierError as exc:
+                add((column, str(exc)))
+                raw[column] = None
+                row_ok = False
+        if row_ok:
+            values = {f: raw[c] or "" for c, f in fields}
+        else:  # a cell that could not be read is reported once, not validated again
+            values = {f: raw[c] for c, f in fields if raw[c] is not None}
+        if community_col is not None:
+            message = _community_cell(values, cells, community_col, has_code_col, by_name)
+            if message:
+                add((COMMUNITY, message))
+                values.pop("region_code", None)
+                row_ok = False
+        clean, field_errors = clean_elder_fields(values, lookups, partial=not row_ok)
+        if field_errors:
+            for f, messages in field_errors.items():
+                for m in messages:
+                    add((column_of_field.get(f, f), m))
+            row_ok = False
+        region = clean.region
+        if region is not None and not region.code.startswith(prefix):
+            add((region_column, "该社区不在您的管辖范围内"))
+            row_ok = False
+        contact_name = raw.get("紧急联系人") or ""
+        contact_phone = raw.get("紧急联系人电话") or ""
+        if contact_name or contact_phone:
+            if not contact_name:
+                add(("紧急联系人", "填写了紧急联系人电话，但没有填写联系人姓名"))
+                row_ok = False
+            else:
+                try:
+                    contact_name = normalize_person_name(contact_name)
+                except IdentifierError as exc:
+                    add(("紧急联系人", str(exc)))
+                    row_ok = False
+            try:
+                contact_phone = normalize_phone(contact_phone)
+            except IdentifierError as exc:
+                add(("紧急联系人电话", str(exc)))
+                row_ok = False
+        idn = clean.id
+        sample = idn is not None and idn.value == SAMPLE_ID_NUMBER
+        bidx = blind_index(idn.value, "elder.id_number") or "" if idn is not None and not sample else None
+        if not row_ok or sample or idn is None or region is None:
+            keep((n, errors, bidx, sample, False, "", "", None, None))
+            continue
+        # Suspected duplicates: the keys of duplicates.match_keys, written out (a million rows);
+        # the 18-digit ID's characters 7–14 are the birth date as YYYYMMDD.
+        head = f"{region.code[:9]}|{''.join(clean.name.split())}|"
+        phone = clean.phone
+        key_birth = blind_index(head + idn.value[6:14], NAME_BIRTH_CTX) or ""
+        key_phone = (blind_index(head + phone, NAME_PHONE_CTX) or "") if phone else ""
+        econ = clean.economic
+        categories = clean.categories if not isinstance(econ, Category) or econ in clean.categories \
+            else [*clean.categories, econ]
+        keep((n, errors, bidx, False, True, key_birth, key_phone, clean.under_age, (
+            n, clean.name, encrypt(idn.value, "elder.id_number"), bidx, idn.birth_date, idn.sex,
+            encrypt(phone, "elder.phone"), blind_index(phone, "elder.phone") or "", encrypt(clean.address, "elder.address"),
+            region.code, clean.living_situation, [c.pk for c in categories], contact_name,
+            encrypt(contact_phone, "contact.phone") if contact_phone else None, key_birth, key_phone,
+            econ == ECONOMIC_NONE,
+        )))
+    return out
+
+
+def _chunks(table: Iterator[tuple[int, list[Any]]], size: int) -> Iterator[list[tuple[int, list[Any]]]]:
+    """The data rows in chunks of ``size``, blank lines left out."""
+    chunk: list[tuple[int, list[Any]]] = []
+    for n, cells in table:
+        for c in cells:
+            if c is not None and c != "":
+                break
+        else:
+            continue  # blank line
+        chunk.append((n, cells))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _checked(table: Iterator[tuple[int, list[Any]]], ctx: _RowContext) -> Iterator[tuple[Any, ...]]:
+    """The checked rows in file order: in this process for a small file, else by one worker
+    process per core, the first chunks already read deciding which."""
+    chunks = _chunks(table, CHUNK_ROWS)
+    head: list[list[tuple[int, list[Any]]]] = []
+    rows = 0
+    for chunk in chunks:
+        head.append(chunk)
+        rows += len(chunk)
+        if rows >= PARALLEL_MIN_ROWS:
+            break
+    workers = min(os.cpu_count() or 1, IMPORT_WORKERS)
+    if rows < PARALLEL_MIN_ROWS or workers < 2:
+        for chunk in itertools.chain(head, chunks):
+            yield from _check_rows(chunk, ctx)
+        return
+    yield from _check_parallel(itertools.chain(head, chunks), ctx, workers)
+
+
+# At most this many worker processes (and never more than the cores).
+IMPORT_WORKERS = 2
+
+
+def _check_parallel(chunks: Iterator[list[tuple[int, list[Any]]]], ctx: _RowContext,
+                    workers: int) -> Iterator[tuple[Any, ...]]:
+    """``_check_rows`` over ``chunks`` in ``workers`` forked processes, results in file order.
+    Forked: the workers start with this process's settings, field keys and ``ctx`` (never sent
+    over a pipe), and never touch its database connection (``_check_rows`` reads no table)."""
+    global _CONTEXT
+    _CONTEXT = ctx
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: deque[Any] = deque()
+            for chunk in chunks:
+                pending.append(pool.submit(_check_rows, chunk))
+                if len(pending) >= 2 * workers:  # a few chunks ahead, not the whole file in the pipes
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+    finally:
+        _CONTEXT = None
 
 
 def elders_import(
@@ -320,80 +483,29 @@ def elders_import(
     has_code_col = "社区代码" in index
     if not has_code_col:
         index["社区代码"] = community_col  # type: ignore[assignment]  # read as a name or a code below
+    region_column = "社区代码" if has_code_col else COMMUNITY
+    ctx = _RowContext(
+        lookups=lookups, columns=list(index.items()), fields=[(c, f) for c, f in FIELD_OF_COLUMN.items() if c in index],
+        community_col=community_col, has_code_col=has_code_col, by_name=by_name, prefix=prefix,
+        region_column=region_column, column_of_field=COLUMN_OF_FIELD | {"region_code": region_column},
+    )
     now = timezone.now()
     seen: dict[str, int] = {}
     match_seen: dict[str, int] = {}  # suspected-duplicate key → first row
     match_get = match_seen.get
-    prepared: list[_Prepared] = []
-    # Hoisted out of the per-row loop (a million rows: every attribute lookup counts).
-    columns = list(index.items())
-    fields = [(c, f) for c, f in FIELD_OF_COLUMN.items() if c in index]
+    prepared: list[tuple[Any, ...]] = []
     add, seen_get, keep = report.add, seen.get, prepared.append
-    blind_index = pii.blind_index
-    region_column = "社区代码" if has_code_col else COMMUNITY
-    column_of_field = COLUMN_OF_FIELD | {"region_code": region_column}
 
-    for n, cells in table:
-        for c in cells:
-            if c is not None and c != "":
-                break
-        else:
-            continue  # blank line
+    # Each row was checked alone (``_check_rows``, maybe in another process); here, in file
+    # order, what depends on the rows before it: duplicates in the file, suspected duplicates.
+    for n, errors, bidx, sample, row_ok, key_birth, key_phone, under_age, row in _checked(table, ctx):
         report.rows += 1
-        raw: dict[str, Any] = {}
-        row_ok = True
-        ncells = len(cells)
-        for column, i in columns:
-            try:
-                raw[column] = _cell(cells[i] if i < ncells else None, column)
-            except IdentifierError as exc:
-                add(n, column, str(exc))
-                raw[column] = None
-                row_ok = False
-        if row_ok:
-            values = {f: raw[c] or "" for c, f in fields}
-        else:  # a cell that could not be read is reported once, not validated again
-            values = {f: raw[c] for c, f in fields if raw[c] is not None}
-        if community_col is not None:
-            message = _community_cell(values, cells, community_col, has_code_col, by_name)
-            if message:
-                add(n, COMMUNITY, message)
-                values.pop("region_code", None)
-                row_ok = False
-        clean, errors = clean_elder_fields(values, lookups, partial=not row_ok)
-        if errors:
-            for f, messages in errors.items():
-                for m in messages:
-                    add(n, column_of_field.get(f, f), m)
-            row_ok = False
-        region = clean.region
-        if region is not None and not region.code.startswith(prefix):
-            add(n, region_column, "该社区不在您的管辖范围内")
-            row_ok = False
-        contact_name = raw.get("紧急联系人") or ""
-        contact_phone = raw.get("紧急联系人电话") or ""
-        if contact_name or contact_phone:
-            if not contact_name:
-                add(n, "紧急联系人", "填写了紧急联系人电话，但没有填写联系人姓名")
-                row_ok = False
-            else:
-                try:
-                    contact_name = normalize_person_name(contact_name)
-                except IdentifierError as exc:
-                    add(n, "紧急联系人", str(exc))
-                    row_ok = False
-            try:
-                contact_phone = normalize_phone(contact_phone)
-            except IdentifierError as exc:
-                add(n, "紧急联系人电话", str(exc))
-                row_ok = False
-        bidx = None
-        idn = clean.id
-        if idn is not None and idn.value == SAMPLE_ID_NUMBER:
+        for column, message in errors:
+            add(n, column, message)
+        if sample:
             add(n, "身份证号", "这是模板中的示例行，请删除后再导入")
             row_ok = False
-        elif idn is not None:
-            bidx = blind_index(idn.value, "elder.id_number") or ""
+        elif bidx is not None:
             first = seen_get(bidx)
             if first is not None:
                 add(n, "身份证号", f"与第{first}行重复")
@@ -402,12 +514,6 @@ def elders_import(
                 seen[bidx] = n
         if not row_ok:
             continue
-        assert idn is not None and region is not None and bidx is not None
-        # Suspected duplicates: the keys of duplicates.match_keys, written out (a million rows);
-        # the 18-digit ID's characters 7–14 are the birth date as YYYYMMDD.
-        head = f"{region.code[:9]}|{''.join(clean.name.split())}|"
-        key_birth = blind_index(head + idn.value[6:14], NAME_BIRTH_CTX) or ""
-        key_phone = (blind_index(head + clean.phone, NAME_PHONE_CTX) or "") if clean.phone else ""
         first = match_get(key_birth)
         if first is None:
             match_seen[key_birth] = n
@@ -419,18 +525,11 @@ def elders_import(
                     report.warn(n, f"疑似重复：与第{first}行的老人{REASON_NAME_PHONE}，请核实身份证号是否填错")
         else:
             report.warn(n, f"疑似重复：与第{first}行的老人{REASON_NAME_BIRTH}，请核实身份证号是否填错")
-        if clean.under_age is not None:
-            report.warn(n, f"按身份证号，此人现年{clean.under_age}岁，未满{ELDER_AGE_YEARS}周岁，请核实是否应登记为老年人")
+        if under_age is not None:
+            report.warn(n, f"按身份证号，此人现年{under_age}岁，未满{ELDER_AGE_YEARS}周岁，请核实是否应登记为老年人")
         if report.error_count:
             continue  # once the file has an error, only validate: nothing will be written
-        econ = clean.economic
-        categories = clean.categories if not isinstance(econ, Category) or econ in clean.categories \
-            else [*clean.categories, econ]
-        keep(_Prepared(
-            n, clean.name, idn.value, bidx, idn.birth_date, idn.sex, clean.phone, clean.address, region.code,
-            clean.living_situation, [c.pk for c in categories], contact_name, contact_phone,
-            key_birth, key_phone, econ == ECONOMIC_NONE,
-        ))
+        keep(row)
 
     # Duplicates of elders already registered (anywhere: one person, one archive).
     if seen:
@@ -597,46 +696,118 @@ def _registered_bidx(keys: list[str], chunk: int = 5000) -> Iterator[str]:
                 yield b
 
 
+# A load of at least REBUILD_MIN_ROWS rows into an elder table holding no more rows than the load
+# drops the table's secondary indexes first and builds them again after the rows, in the same
+# transaction (``_indexes_rebuilt``): building an index from sorted keys costs a fraction of a
+# million inserts at random places in it. Below that, or into a larger table, the rows go into
+# the indexes as they are.
+REBUILD_MIN_ROWS = 50_000
+# PostgreSQL: how long to wait for the lock a dropped index needs (readers of the elder table
+# hold it in turn) before loading with the indexes in place instead.
+REBUILD_LOCK_TIMEOUT = "2s"
+
+
+def _secondary_indexes() -> list[tuple[str, str]]:
+    """(name, the statement that creates it) of each index of the elder table that no
+    constraint owns — everything but the primary key and the unique ID blind index."""
+    table = Elder._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL ORDER BY name", [table])
+        else:
+            cursor.execute(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = %s::regclass AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) ORDER BY i.relname", [table])
+        return [(name, sql) for name, sql in cursor.fetchall()]
+
+
+@contextmanager
+def _indexes_rebuilt(rows: int) -> Iterator[bool]:
+    """For a large load into a small elder table: its secondary indexes dropped for the load
+    and created again, by the statements that made them, before the transaction commits — all
+    or nothing with the rows (both databases' DDL is transactional; on a failure the rollback
+    brings the indexes back untouched). Yields whether it dropped them.
+
+    Readers meanwhile: on SQLite they keep reading the committed table, indexes included (WAL);
+    on PostgreSQL a dropped index locks the elder table until the commit, so a reader waits for
+    the load (a first load of a district, when nobody reads its elders yet). The lock is waited
+    for ``REBUILD_LOCK_TIMEOUT`` at most; if readers hold it longer the load keeps the indexes."""
+    if rows < REBUILD_MIN_ROWS:
+        yield False
+        return
+    qn = connection.ops.quote_name
+    table = qn(Elder._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT %s) t", [rows + 1])  # noqa: S608
+        if cursor.fetchone()[0] > rows:
+            yield False
+            return
+    indexes = _secondary_indexes()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:  # a savepoint: a lock not had undoes nothing else
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [REBUILD_LOCK_TIMEOUT])
+                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+            for name, _sql in indexes:
+                cursor.execute(f"DROP INDEX {qn(name)}")
+    except OperationalError:  # the lock not had in time (the savepoint's rollback undid the setting)
+        yield False
+        return
+    yield True
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
+            # The rows' deferred foreign-key checks run now: PostgreSQL builds no index on a
+            # table with pending trigger events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for _name, sql in indexes:
+            cursor.execute(sql)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 @transaction.atomic
-def _write(report: ImportReport, prepared: list[_Prepared], *, actor: Any, now: Any, source: str) -> None:
+def _write(report: ImportReport, prepared: list[tuple[Any, ...]], *, actor: Any, now: Any, source: str) -> None:
     batch = ImportBatch.objects.create(
         file_name=report.file_name[:200], actor=actor if getattr(actor, "pk", None) else None,
-        rows=len(prepared), source=source, region_code=_common_node({p.region_code for p in prepared}),
+        rows=len(prepared), source=source, region_code=_common_node({p[P_REGION] for p in prepared}),
     )
     actor_id = getattr(actor, "pk", None)
     # New keys in ascending order: the elder table's primary key and every index on an
     # elder_id (categories, contacts, events) then grow at their end (core.bulk.sorted_uuid4_hex).
     elder_ids = sorted_uuid4_hex(len(prepared))
     batch_id = batch.pk
-    encrypt, blind_index = pii.encrypt, pii.blind_index
 
-    def elder_rows() -> Iterator[tuple[Any, ...]]:  # in the order of ELDER_COLUMNS
+    def elder_rows() -> Iterator[tuple[Any, ...]]:  # in the order of ELDER_COLUMNS; encrypted already
         for i, p in zip(elder_ids, prepared, strict=True):
-            phone = p.phone
             yield (
-                i, now, now, 1, p.name, encrypt(p.id_number, "elder.id_number"), p.id_number_bidx, p.birth_date,
-                p.sex, encrypt(phone, "elder.phone"), blind_index(phone, "elder.phone") or "",
-                encrypt(p.address, "elder.address"), p.region_code, True, p.living_situation, "", True, "", None,
-                actor_id, batch_id, p.match_name_birth, p.match_name_phone, p.not_in_difficulty,
+                i, now, now, 1, p[P_NAME], p[P_ID_ENC], p[P_ID_BIDX], p[P_BIRTH], p[P_SEX], p[P_PHONE_ENC],
+                p[P_PHONE_BIDX], p[P_ADDRESS_ENC], p[P_REGION], True, p[P_LIVING], "", True, "", None,
+                actor_id, batch_id, p[P_KEY_BIRTH], p[P_KEY_PHONE], p[P_NOT_IN_DIFFICULTY],
             )
 
     with bulk_load():
-        bulk_insert(Elder, ELDER_COLUMNS, elder_rows())
+        with _indexes_rebuilt(len(prepared)):
+            bulk_insert(Elder, ELDER_COLUMNS, elder_rows())
         bulk_insert(ElderCategory, ["elder_id", "category_id"],
-                    ((i, c) for i, p in zip(elder_ids, prepared, strict=True) for c in p.category_ids))
+                    ((i, c) for i, p in zip(elder_ids, prepared, strict=True) for c in p[P_CATEGORIES]))
         bulk_insert(EmergencyContact, ["elder_id", "name", "relation", "phone_enc", "is_guardian", "sort_order"],
-                    ((i, p.contact_name, "", encrypt(p.contact_phone, "contact.phone"), False, 0)
-                     for i, p in zip(elder_ids, prepared, strict=True) if p.contact_phone))
-        payload = {"source": "import", "batch": batch_id, "file": report.file_name[:100]}
+                    ((i, p[P_CONTACT_NAME], "", p[P_CONTACT_PHONE_ENC], False, 0)
+                     for i, p in zip(elder_ids, prepared, strict=True) if p[P_CONTACT_PHONE_ENC] is not None))
+        # The payload {source, batch, file, row} encoded once; each event adds its row number.
+        head = json_text({"source": "import", "batch": batch_id, "file": report.file_name[:100]})[:-1]
         event_ids = sorted_uuid4_hex(len(prepared))
         events_record_bulk((
             # subject_id is str(uuid.UUID(i)), the form event_record() writes
             (e, events.REGISTERED, now, actor_id, i, "elders.elder", f"{i[:8]}-{i[8:12]}-{i[12:16]}-{i[16:20]}-{i[20:]}",
-             p.region_code, payload | {"row": p.row})
+             p[P_REGION], JsonText(f'{head}, "row": {p[P_ROW]}}}'))
             for e, i, p in zip(event_ids, elder_ids, prepared, strict=True)
         ))
         del event_ids
-        region_counts_recount({p.region_code for p in prepared})  # the communities' 在册 counts
+        region_counts_recount({p[P_REGION] for p in prepared})  # the communities' 在册 counts
     event_record(type=events.IMPORT_COMMITTED, actor=actor, subject=batch, payload={"file": report.file_name,
                  "rows": len(prepared)}, occurred_at=now)
     report.committed = True
