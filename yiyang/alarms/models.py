@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yiyang.core.models import FieldRecord
 
@@ -27,7 +28,7 @@ class Kind(models.TextChoices):
 
 class Priority(models.TextChoices):
     HIGH = "high", _("紧急")
-    LOW = "low", _("一般")
+    LOW = "low", pgettext_lazy("alarm priority", "一般")  # not the rating 一般 (Fair)
 
 
 # What each kind's priority is: a press or a fall is an emergency; a battery or a missed
