@@ -160,6 +160,15 @@ if os.environ.get("DATABASE_REPLICA_URL") and DATABASES["default"]["ENGINE"] == 
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("YIYANG_DB_CONN_MAX_AGE", "60")))
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    # A replica that does not answer is left for a while (core.replica.replica_available): do
+    # not let a cut network hold a request for the operating system's minutes.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # A streaming replica is a copy of the whole server: its database has the primary's name. A
+    # different name is a mistake that would route reads to another database.
+    if DATABASES["replica"].get("NAME") != DATABASES["default"].get("NAME"):
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL 的数据库名（{DATABASES['replica'].get('NAME')}）应与 DATABASE_URL 的"
+            f"（{DATABASES['default'].get('NAME')}）相同：只读副本是主库的完整副本")
     DATABASE_ROUTERS = ["yiyang.core.replica.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -25,8 +25,10 @@ from yiyang.core.replica import REPLICA, ReplicaPinMiddleware, ReplicaRouter, st
 
 @pytest.fixture
 def configured(monkeypatch):
-    """The router's decisions as with a replica configured, without one."""
+    """The router's decisions as with a replica configured (and answering), without one."""
     monkeypatch.setattr(replica, "replica_configured", lambda: True)
+    monkeypatch.setattr(replica, "_connect_replica", lambda: None)
+    monkeypatch.setattr(replica, "_down_until", 0.0)
 
 
 def test_writes_always_go_to_the_primary_even_for_an_object_read_from_the_replica(configured):
@@ -53,6 +55,52 @@ def test_only_reads_that_opt_in_go_to_the_replica(configured):
             assert router.db_for_read(Event) == "default"
         assert router.db_for_read(Event) == REPLICA
     assert router.db_for_read(Event) == "default"
+
+
+def test_a_replica_that_does_not_answer_is_left_alone_for_a_while(configured, monkeypatch, caplog):
+    """Down, its reads go to the primary — pages slower, never broken — and it is not tried
+    again on every query; once the pause is over it is tried again, and used when it answers."""
+    from django.db import OperationalError
+
+    attempts = []
+
+    def refused() -> None:
+        attempts.append(1)
+        raise OperationalError("connection refused")
+
+    clock = [1000.0]
+    monkeypatch.setattr(replica, "_connect_replica", refused)
+    monkeypatch.setattr(replica, "_down_until", 0.0)
+    monkeypatch.setattr(replica.time, "monotonic", lambda: clock[0])
+    router = ReplicaRouter()
+    with stale_reads():
+        assert router.db_for_read(Event) == "default"
+        assert router.db_for_read(Event) == "default"
+        assert len(attempts) == 1 and "read replica unreachable" in caplog.text
+        clock[0] += replica.DOWN_SECONDS + 1
+        monkeypatch.setattr(replica, "_connect_replica", lambda: None)  # back
+        assert router.db_for_read(Event) == REPLICA
+
+
+def test_a_replica_naming_another_database_is_refused(monkeypatch):
+    """A streaming replica copies the whole server: its URL names the primary's database."""
+    import importlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    import config.settings as conf
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://yiyang@127.0.0.1:5432/yiyang")
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://yiyang@127.0.0.1:5433/other")
+    try:
+        with pytest.raises(ImproperlyConfigured, match="只读副本是主库的完整副本"):
+            importlib.reload(conf)
+        monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://yiyang@127.0.0.1:5433/yiyang")
+        importlib.reload(conf)
+        assert conf.DATABASES["replica"]["OPTIONS"]["connect_timeout"] == 2
+    finally:
+        monkeypatch.undo()
+        importlib.reload(conf)  # the module as the suite loaded it (Django's settings are already built)
 
 
 def test_without_a_replica_nothing_is_routed_there(settings):

@@ -33,6 +33,7 @@ are read through the router again (so from the primary outside the block).
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,8 +41,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 PIN_COOKIE = "yiyang_primary"
@@ -95,13 +98,41 @@ def stale_reads_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapped
 
 
+# When the replica cannot be reached, the reads that would go there go to the primary for this
+# long before it is tried again: a replica down (restarted, failed over, its network cut) makes
+# pages slower, never broken. A connection that dies during a query fails that one request;
+# Django drops the connection, and the next request finds the replica down here.
+DOWN_SECONDS = 30.0
+_down_until = 0.0
+
+
+def _connect_replica() -> None:
+    connections[REPLICA].ensure_connection()  # nothing to do when connected already
+
+
+def replica_available() -> bool:
+    """Whether the replica answers (connected, or connects now); after a failure, ``False``
+    for ``DOWN_SECONDS`` without trying."""
+    global _down_until
+    if time.monotonic() < _down_until:
+        return False
+    try:
+        _connect_replica()
+    except DatabaseError as exc:
+        _down_until = time.monotonic() + DOWN_SECONDS
+        logger.warning("read replica unreachable (%s): its reads go to the primary for %d s", exc, DOWN_SECONDS)
+        return False
+    return True
+
+
 class ReplicaRouter:
-    """Reads opted in with :func:`stale_reads` go to ``replica``; everything else, and every
-    write, to ``default``."""
+    """Reads opted in with :func:`stale_reads` go to ``replica`` while it answers; everything
+    else, and every write, to ``default``."""
 
     def db_for_read(self, model: type, **hints: Any) -> str:
         if (_stale_ok.get() and model._meta.app_label not in PRIMARY_ONLY_APPS  # type: ignore[attr-defined]
-                and not connections[DEFAULT_DB_ALIAS].in_atomic_block and replica_configured()):
+                and not connections[DEFAULT_DB_ALIAS].in_atomic_block and replica_configured()
+                and replica_available()):
             return REPLICA
         return DEFAULT_DB_ALIAS
 
