@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from yiyang.alarms import access as alarm_access
@@ -102,15 +103,15 @@ def act(request: HttpRequest, alarm_id: uuid.UUID, action: str) -> HttpResponse:
     try:
         if action == "acknowledge":
             services.alarm_acknowledge(actor=request.user, alarm=alarm)
-            messages.success(request, "已接警，升级通知已停止")
+            messages.success(request, gettext("已接警，升级通知已停止"))
         elif action == "arrive":
             services.alarm_arrive(actor=request.user, alarm=alarm)
-            messages.success(request, "已登记到场")
+            messages.success(request, gettext("已登记到场"))
         elif action == "cancel":
             cancel = CancelForm(request.POST)
             reason = cancel.cleaned_data["reason"] if cancel.is_valid() else ""
             services.alarm_cancel(actor=request.user, alarm=alarm, reason=reason)
-            messages.success(request, "呼叫已取消")
+            messages.success(request, gettext("呼叫已取消"))
         else:
             form = ResolveForm(request.POST)
             if not form.is_valid():
@@ -123,7 +124,7 @@ def act(request: HttpRequest, alarm_id: uuid.UUID, action: str) -> HttpResponse:
                 form_add_errors(form, exc)
                 return render(request, "alarms/detail.html", _detail_context(request, alarm, resolve_form=form),
                               status=400)
-            messages.success(request, "处置已结束，已为责任专员安排 48 小时内的回访")
+            messages.success(request, gettext("处置已结束，已为责任专员安排 48 小时内的回访"))
     except FieldErrors:
         raise
     except ApplicationError as exc:

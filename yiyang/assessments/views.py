@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from yiyang.accounts.models import User
@@ -40,8 +41,8 @@ def assessment_start(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
     draft = selectors.open_draft(elder)
     if draft is not None:
         # One elder, one draft at a time: open it rather than silently starting a second one.
-        messages.info(request, f"该老人有一份未完成的评估草稿（{draft.number}，{draft.assessed_on:%Y-%m-%d}），已为您打开，"
-                               "继续填写即可。")
+        messages.info(request, gettext("该老人有一份未完成的评估草稿（%(number)s，%(date)s），已为您打开，继续填写即可。")
+                      % {"number": draft.number, "date": f"{draft.assessed_on:%Y-%m-%d}"})
         return redirect("assessments:edit", assessment_id=draft.pk)
     form = StartForm(request.POST or None, user=request.user, elder=elder,
                      initial={"assessed_on": timezone.localdate(),
@@ -86,10 +87,11 @@ def assessment_edit(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRespo
                     form.add_error(code, "此项尚未评定")
             elif "submit" in request.POST:
                 a = services.assessment_submit(actor=request.user, assessment=a)
-                messages.success(request, f"评估已提交：总分 {a.total}，{a.level_name}。请第二评估员确认。")
+                messages.success(request, gettext("评估已提交：总分 %(total)s，%(level)s。请第二评估员确认。")
+                                 % {"total": a.total, "level": a.level_name})
                 return redirect("assessments:detail", assessment_id=a.pk)
             else:
-                messages.success(request, "已保存草稿")
+                messages.success(request, gettext("已保存草稿"))
                 return redirect("assessments:edit", assessment_id=a.pk)
         except FieldErrors as exc:
             form_add_errors(form, exc)
@@ -164,12 +166,12 @@ def assessment_confirm(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRe
         co = next((x.user for x in a.assessor_links.select_related("user")
                    if x.user_id and x.user_id != a.submitted_by_id), None)
         if co is None:
-            messages.error(request, "没有可签字的第二评估员")
+            messages.error(request, gettext("没有可签字的第二评估员"))
             return redirect("assessments:detail", assessment_id=a.pk)
         try:
             actor = user_authenticate(request=request, username=co.username, password=request.POST["password"])
         except ApplicationError as exc:
-            messages.error(request, f"第二评估员签字失败：{exc.message}")
+            messages.error(request, gettext("第二评估员签字失败：%(reason)s") % {"reason": exc.message})
             return redirect("assessments:detail", assessment_id=a.pk)
     try:
         a = services.assessment_confirm(actor=actor, assessment=a)
@@ -178,7 +180,8 @@ def assessment_confirm(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRe
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"评估已确认：{a.level_name}（有效期至 {a.valid_until:%Y-%m-%d}）")
+        messages.success(request, gettext("评估已确认：%(level)s（有效期至 %(until)s）")
+                         % {"level": a.level_name, "until": f"{a.valid_until:%Y-%m-%d}"})
         if access.in_jurisdiction(request.user, a.region_code):
             return redirect("elders:detail", elder_id=a.elder_id)
         # A co-assessor from a neighbouring community reaches the assessment, not the elder's page.
@@ -191,7 +194,7 @@ def assessment_cancel(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRes
     a = _get(request, assessment_id, assessment_access.ASSESSMENT_CREATE)
     try:
         services.assessment_cancel(actor=request.user, assessment=a, note=request.POST.get("note", ""))
-        messages.success(request, "评估已作废")
+        messages.success(request, gettext("评估已作废"))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("elders:detail", elder_id=a.elder_id)
@@ -201,7 +204,7 @@ def assessment_cancel(request: HttpRequest, assessment_id: uuid.UUID) -> HttpRes
 def assessment_print(request: HttpRequest, assessment_id: uuid.UUID) -> HttpResponse:
     a = _get(request, assessment_id)
     if a.status != Assessment.Status.CONFIRMED:
-        messages.error(request, "只有已确认的评估可以打印报告")
+        messages.error(request, gettext("只有已确认的评估可以打印报告"))
         return redirect("assessments:detail", assessment_id=a.pk)
     services.assessment_log_access(actor=request.user, assessment=a, action=AccessLog.Action.PRINT,
                                    purpose="打印评估报告", remote_addr=client_ip(request))
@@ -253,5 +256,5 @@ def assessment_request_immediate(request: HttpRequest, elder_id: uuid.UUID) -> H
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("elders:detail", elder_id=elder_id)
-    messages.success(request, "已登记即时评估需求，该老人已列入待评估名单")
+    messages.success(request, gettext("已登记即时评估需求，该老人已列入待评估名单"))
     return redirect("assessments:edit", assessment_id=a.pk)

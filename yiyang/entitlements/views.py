@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from yiyang.core import access
@@ -46,7 +47,7 @@ def entitlement_explained(request: HttpRequest, elder_id: uuid.UUID, benefit: st
         return render(request, "entitlements/_item.html",
                       item_context(elder, request.user, items[benefit], selectors.explained(elder), just_explained=True))
     name = Benefit.objects.filter(code=benefit).values_list("name", flat=True).first() or benefit
-    messages.success(request, f"已标记为已告知：{elder.name}，{name}")
+    messages.success(request, gettext("已标记为已告知：%(elder)s，%(benefit)s") % {"elder": elder.name, "benefit": name})
     return redirect(reverse("elders:detail", args=[elder.pk]) + "#entitlements")
 
 
@@ -98,7 +99,8 @@ def change_acknowledge(request: HttpRequest, change_id: int) -> HttpResponse:
         "elder", "elder__region", "elder__region__parent", "benefit", "acknowledged_by").get(pk=change_id)
     if is_htmx(request):
         return render(request, "entitlements/_change.html", {"c": change, "can_acknowledge": True})
-    messages.success(request, f"已标记为已告知：{change.elder.name}，{change.benefit.name}")
+    messages.success(request, gettext("已标记为已告知：%(elder)s，%(benefit)s")
+                     % {"elder": change.elder.name, "benefit": change.benefit.name})
     back = request.POST.get("next", "")
     return redirect(back if back.startswith("/entitlements/") else reverse("entitlements:changes"))
 

@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from yiyang.core.access import has_capability, jurisdiction_filter, require_capability
@@ -104,7 +106,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "需求已发布，附近的志愿者可以看到并接单。")
+            messages.success(request, gettext("需求已发布，附近的志愿者可以看到并接单。"))
             return redirect("timebank:request", request_id=req.pk)
     return render(request, "timebank/request_new.html", {"form": form})
 
@@ -141,6 +143,11 @@ def request_detail(request: HttpRequest, request_id: uuid.UUID) -> HttpResponse:
 
 
 ACTIONS = ("take", "checkin", "checkout", "rate", "certify", "reject", "cancel")
+# What each action says once done (a flash message).
+ACTION_DONE = {
+    "take": _("已接单，请按约定时间上门，到达后签到。"), "checkin": _("已签到。"), "checkout": _("已签退，请评价本次服务。"),
+    "rate": _("评价已提交。"), "certify": _("服务已认证，积分已记入。"), "reject": _("已不予认证。"), "cancel": _("需求已取消。"),
+}
 
 
 @login_required
@@ -151,8 +158,6 @@ def request_action(request: HttpRequest, request_id: uuid.UUID, action: str) -> 
     req = access.access_request(request.user, request_id,
                                 access.TB_CERTIFY if action in ("certify", "reject") else None)
     user = request.user
-    done = {"take": "已接单，请按约定时间上门，到达后签到。", "checkin": "已签到。", "checkout": "已签退，请评价本次服务。",
-            "rate": "评价已提交。", "certify": "服务已认证，积分已记入。", "reject": "已不予认证。", "cancel": "需求已取消。"}
     try:
         if action == "take":
             services.request_take(actor=user, req=req)
@@ -185,7 +190,7 @@ def request_action(request: HttpRequest, request_id: uuid.UUID, action: str) -> 
             raise
         messages.error(request, exc.message)
     else:
-        messages.success(request, done[action])
+        messages.success(request, ACTION_DONE[action])
     return redirect("timebank:request", request_id=req.pk)
 
 
@@ -232,7 +237,7 @@ def member_review(request: HttpRequest, member_id: uuid.UUID) -> HttpResponse:
             raise
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已审核：{m.name}")
+        messages.success(request, gettext("已审核：%(name)s") % {"name": m.name})
     return redirect("timebank:point")
 
 
@@ -256,7 +261,7 @@ def flag_resolve(request: HttpRequest, flag_id: int) -> HttpResponse:
             raise
         messages.error(request, exc.message)
     else:
-        messages.success(request, "异常提示已处理。")
+        messages.success(request, gettext("异常提示已处理。"))
     return redirect(request.POST.get("next") or "timebank:point")
 
 
@@ -297,7 +302,7 @@ def rules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         values = {k: form.cleaned_data[k] for k in RuleForm.Meta.fields}
         services.rule_save(actor=request.user, region_code=region.code, values=values)
-        messages.success(request, "规则已保存。")
+        messages.success(request, gettext("规则已保存。"))
         return redirect("timebank:rules")
     inherited = rules_for(region.code)
     return render(request, "timebank/rules.html", {"form": form, "region": region, "own": current is not None,
@@ -342,7 +347,7 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
                     raise
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "已将团队时长捐赠至爱心池。")
+                messages.success(request, gettext("已将团队时长捐赠至爱心池。"))
                 return redirect("timebank:team", team_id=team.pk)
     served = list(ServiceRequest.objects.filter(team=team, status=RequestStatus.CERTIFIED)
                   .select_related("volunteer").order_by("-certified_at")[:30])
@@ -374,7 +379,7 @@ def family(request: HttpRequest) -> HttpResponse:
                 raise
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"已转赠给{to.name}。")
+            messages.success(request, gettext("已转赠给%(name)s。") % {"name": to.name})
             return redirect("timebank:family")
     links = list(FamilyLink.objects.filter(member=member).select_related("elder", "consent").order_by("created_at"))
     return render(request, "timebank/family.html", {
@@ -414,7 +419,8 @@ def member_relatives(request: HttpRequest, member_id: uuid.UUID) -> HttpResponse
             except FieldErrors as exc:
                 form_add_errors(form, exc)
             else:
-                messages.success(request, f"已核验：{m.name} 与 {relative.name}")
+                messages.success(request, gettext("已核验：%(member)s 与 %(relative)s")
+                                 % {"member": m.name, "relative": relative.name})
                 return redirect("timebank:member_relatives", member_id=m.pk)
     return render(request, "timebank/member_relatives.html", {
         "m": m, "relatives": selectors.relatives_of(m), "form": form,
@@ -458,8 +464,9 @@ def catalogue_redeem(request: HttpRequest, item_id: int) -> HttpResponse:
             raise
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"已兑换：{item.name}（{'通存通兑' if red.exchanged else '在地兑换'}），"
-                                  f"请到{item.service_point.name}出示。")
+        messages.success(request, (gettext("已兑换：%(item)s（通存通兑），请到%(point)s出示。") if red.exchanged
+                                  else gettext("已兑换：%(item)s（在地兑换），请到%(point)s出示。"))
+                         % {"item": item.name, "point": item.service_point.name})
     return redirect("timebank:catalogue")
 
 
@@ -496,7 +503,7 @@ def booking(request: HttpRequest, transaction_id: uuid.UUID) -> HttpResponse:
                     raise
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "已冲正：每条分录以相反金额记入，原记账保留。")
+                messages.success(request, gettext("已冲正：每条分录以相反金额记入，原记账保留。"))
                 return redirect("timebank:booking", transaction_id=fix.pk)
     service = ServiceRequest.objects.select_related("elder", "volunteer").filter(
         booking_id=(txn.corrects_id or txn.pk)).first()

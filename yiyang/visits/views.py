@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from yiyang.core import access
@@ -88,11 +90,14 @@ def record(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         else:
             nxt = (selectors.elder_plans(elder).filter(status=PlanStatus.OPEN).order_by("due_date")
                    .values_list("due_date", flat=True).first())
-            text = f"已记录{elder.name}的探访（{Outcome(visit.outcome).label}）。"
+            text = gettext("已记录%(elder)s的探访（%(outcome)s）。") % {
+                "elder": elder.name, "outcome": Outcome(visit.outcome).label}
             if nxt:
-                text += f"下次应访：{nxt:%-m月%-d日}前。"
+                # Translators: the next two sentences are appended to the one before (in English, start with a
+                # space). "n月j日" is a date format (Django's date filter): month and day.
+                text += gettext("下次应访：%(date)s前。") % {"date": date_format(nxt, gettext("n月j日"))}
             if visit.checkin_far:
-                text += f"签到位置距住址约 {visit.checkin_distance_m} 米，已标记。"
+                text += gettext("签到位置距住址约 %(m)s 米，已标记。") % {"m": visit.checkin_distance_m}
             messages.success(request, text)
             return redirect(request.POST.get("next") or reverse("visits:today"))
     from yiyang.elders.registry import visit_sections_html
@@ -130,7 +135,7 @@ def plan_cancel(request: HttpRequest, plan_id: int) -> HttpResponse:
         fields = exc.detail.get("fields", {}) if isinstance(exc.detail, dict) else {}
         messages.error(request, "；".join(m for ms in fields.values() for m in ms) or exc.message)
     else:
-        messages.success(request, "已取消本期探访计划，原因已记录。")
+        messages.success(request, gettext("已取消本期探访计划，原因已记录。"))
     return redirect("elders:detail", elder_id=plan.elder_id)
 
 
