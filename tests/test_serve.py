@@ -66,6 +66,7 @@ def shell(env: dict, code: str) -> str:
 def test_serve_runs_the_web_server_and_a_worker(tmp_path, own_database):
     env = {**os.environ, "YIYANG_VAR_DIR": str(tmp_path), "DATABASE_URL": own_database, "YIYANG_WORKERS": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DATABASE_REPLICA_URL", None)  # the harness's replica copies another database than this one
     demo = subprocess.run([str(BIN / "yiyang"), "demo", "--elders", "30"], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=180)
     assert demo.returncode == 0, demo.stderr

@@ -6,7 +6,8 @@ import sys
 
 
 def _run(env_extra, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIYANG_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("YIYANG_") and k not in ("DATABASE_URL", "DATABASE_REPLICA_URL")}
     env.update(env_extra, YIYANG_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
     return subprocess.run([sys.executable, "-c", "import django; django.setup(); print('ok')"], env=env,
                           capture_output=True, text=True)
@@ -47,7 +48,8 @@ def test_production_refuses_debug(tmp_path):
 
 
 def _settings_value(env_extra, tmp_path, expr):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YIYANG_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("YIYANG_") and k not in ("DATABASE_URL", "DATABASE_REPLICA_URL")}
     env.update(env_extra, YIYANG_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
     out = subprocess.run([sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; "
                           f"print(repr({expr}))"], env=env, capture_output=True, text=True)

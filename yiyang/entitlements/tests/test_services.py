@@ -34,7 +34,9 @@ def stored(elder) -> dict[str, str]:
 
 
 def changes(elder) -> list[tuple[str, str, str, str]]:
-    return list(EntitlementChange.objects.filter(elder=elder).order_by("benefit__sort_order")
+    # Oldest first within a benefit: two changes of one benefit have the same sort order, and
+    # PostgreSQL returns ties in any order.
+    return list(EntitlementChange.objects.filter(elder=elder).order_by("benefit__sort_order", "at", "pk")
                 .values_list("benefit__code", "from_status", "to_status", "cause"))
 
 
