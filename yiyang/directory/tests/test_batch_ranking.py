@@ -8,8 +8,6 @@ every elder's batch list must equal what ``recommend_many`` gives her alone."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.utils import timezone
 
@@ -18,19 +16,12 @@ from yiyang.core import geo
 from yiyang.directory import matching, servicelists
 from yiyang.directory.models import ServiceList, ServiceListBatch
 from yiyang.directory.services import directory_import
+from yiyang.directory.tests.test_batch import HOME, STREET, _born
 from yiyang.directory.tests.test_directory import hsds
 from yiyang.elders.models import Elder
 from yiyang.surveys import services as survey_services
 from yiyang.surveys.selectors import elder_current_needs, questionnaire_published
 from yiyang.surveys.tests.helpers import SOME_NEEDS
-
-HOME = (22.5400, 114.0500)
-STREET = "440304006000"  # 梅林街道: communities A and A2
-
-
-def _born(years: int) -> dt.date:
-    today = timezone.localdate()
-    return today.replace(year=today.year - years) - dt.timedelta(days=30)
 
 
 def _serving(obj: dict, *codes: str) -> dict:
