@@ -47,15 +47,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
+from django.db import IntegrityError, connections, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
     CharField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -366,24 +367,31 @@ class Evaluation:
                 q = ~Q(Exact(F(code), F(old)))
                 diff = q if diff is None else diff | q
             outer = outer.filter(diff)
-        compiled = outer.order_by().values_list("id", *self.new, *self.old).query
+        # After the statuses, the facts themselves: the changed elders' reasons are built
+        # from them (``facts_of``), with no second read of the archive.
+        compiled = outer.order_by().values_list("id", *self.new, *self.old, *FACT_COLUMNS[1:]).query
         self._outer_sql, self._outer_params = compiled.sql_with_params()
-        self._templates: dict[int, tuple[str, tuple[Any, ...], list[int], list[int]]] = {}
+        self._templates: dict[Any, tuple[str, tuple[Any, ...], list[int], list[int]]] = {}
+        # The first statuses of elders with none stored: the statuses alone, no stored bits.
+        fresh = ElderFacts.objects.using(using).annotate(
+            **{name: comp.benefit_status(rules) for name, rules in zip(self.new, rule_sets, strict=True)})
+        self._fresh_sql, self._fresh_params = fresh.order_by().values_list("id", *self.new).query.sql_with_params()
 
-    def facts(self, elders: QuerySet[Any]) -> QuerySet[Any]:
-        """The facts of the active elders of ``elders``, in ``ElderFacts``'s column order."""
+    def facts(self, elders: QuerySet[Any], *, stored: bool = True) -> QuerySet[Any]:
+        """The facts of the active elders of ``elders``, in ``ElderFacts``'s column order
+        (without the stored statuses' columns if not ``stored``)."""
         from yiyang.assessments.selectors import latest_confirmed_subquery
 
         if not self._bit_ids():
             cats_expr: Any = Value(0, output_field=BigIntegerField())
         else:
             cats_expr = Coalesce(Subquery(self._cats_subquery()), Value(0), output_field=BigIntegerField())
-        stored = {name: Coalesce(Subquery(self._stored_subquery(group)), Value(0), output_field=BigIntegerField())
-                  for name, group in zip(self.old, self.groups, strict=True)}
+        old = {name: Coalesce(Subquery(self._stored_subquery(group)), Value(0), output_field=BigIntegerField())
+               for name, group in zip(self.old, self.groups, strict=True)} if stored else {}
         return (elders.filter(active=True).order_by()
-                .annotate(f_level=latest_confirmed_subquery("level"), f_cats=cats_expr, **stored)
+                .annotate(f_level=latest_confirmed_subquery("level"), f_cats=cats_expr, **old)
                 .values_list("pk", "birth_date", "region_id", "hukou_local", "living_situation", "not_in_difficulty",
-                             "f_level", "f_cats", *self.old))
+                             "f_level", "f_cats", *old))
 
     def _stored_subquery(self, group: list[int]) -> QuerySet[Any]:
         """The stored statuses of one group of benefits as one integer (0 = none stored)."""
@@ -404,6 +412,16 @@ class Evaluation:
                 old[i] = STATUS_OF.get((packed >> (2 * j)) & 3)
         return row[0], list(row[1:1 + n]), old
 
+    def facts_of(self, row: tuple[Any, ...]) -> tuple[dict[str, Any], str]:
+        """The engine's facts of a row of ``rows`` and the elder's community code. The
+        categories are those the rules name (the only ones the engine's reasons read)."""
+        birth, region, local, living, nid, level, cats = row[1 + len(self.benefits) + len(self.groups):]
+        if isinstance(birth, str):  # SQLite through a plain cursor
+            birth = dt.date.fromisoformat(birth)
+        return ({"birth_date": birth, "hukou_local": bool(local), "region": region,
+                 "categories": {code for code, (bit, _) in self.bits.items() if cats >> bit & 1},
+                 "level": level, "living_situation": living or None, "not_in_difficulty": bool(nid)}, region)
+
     def _cats_subquery(self) -> QuerySet[Any]:
         bit = Case(*(When(category_id=cid, then=Value(1 << b)) for cid, b in self._bit_ids().items()),
                    default=Value(0), output_field=BigIntegerField())
@@ -422,6 +440,26 @@ class Evaluation:
         return (f"WITH {table} ({columns}) AS MATERIALIZED ({facts_sql}) {self._outer_sql}",
                 [*facts_params, *self._outer_params])
 
+    def _insert_sql(self, facts_sql: str, facts_params: Sequence[Any], *,
+                    skip_stored: bool = False) -> tuple[str, list[Any]]:
+        """INSERT … SELECT of every benefit's status of the elders of ``facts_sql``: one row
+        per elder and benefit, made by the database (no row goes through Python). ``since``
+        is left to the caller (the ``_SINCE`` parameter). With ``skip_stored`` a row another
+        recompute stored meanwhile is left alone (ON CONFLICT DO NOTHING, both databases;
+        not by default: on PostgreSQL its speculative insertion costs a quarter more)."""
+        qn = connections[self.using].ops.quote_name
+        columns = ", ".join(qn(c) for c in FACT_COLUMNS)
+        facts = qn(ElderFacts._meta.db_table)
+        benefits = " UNION ALL ".join(f"SELECT {k} AS k, {int(b.pk)} AS bid" for k, b in enumerate(self.benefits))
+        status = "CASE b.k " + " ".join(f"WHEN {k} THEN f.{qn(name)}" for k, name in enumerate(self.new)) + " END"
+        target = qn(EntitlementStatus._meta.db_table)
+        sql = (f"WITH {facts} ({columns}) AS MATERIALIZED ({facts_sql}) "  # noqa: S608 - our names and ints
+               f"INSERT INTO {target} (elder_id, benefit_id, status, reason, since) "
+               f"SELECT f.{qn('id')}, b.bid, {status}, '', %s FROM ({self._fresh_sql}) f CROSS JOIN ({benefits}) b "
+               # WHERE: SQLite reads "SELECT … FROM … ON CONFLICT" as a join's ON without it.
+               "WHERE 1 = 1" + (" ON CONFLICT (elder_id, benefit_id) DO NOTHING" if skip_stored else ""))
+        return sql, [*facts_params, _SINCE, *self._fresh_params]
+
     def rows(self, elders: QuerySet[Any]) -> list[tuple[Any, ...]]:
         """The rows for the active elders of ``elders`` (any queryset of elders)."""
         sql, params = self.facts(elders).query.sql_with_params()
@@ -431,10 +469,44 @@ class Evaluation:
         """The rows for the active elders of ``elders`` with lo < id <= hi (None: open end).
         The SQL is compiled once per ``elders`` and reused with the bounds swapped in (a
         city's recompute runs a thousand slices: compiling each would cost more than its SQL)."""
-        key = id(elders)
+        sql, params = self._ranged(("rows", id(elders)), elders, lo, hi, self._sql, stored=True)
+        return self._execute(sql, params)
+
+    def insert_fresh(self, elders: QuerySet[Any], lo: Any = None, hi: Any = None, *, ranged: bool = False,
+                     since: Any) -> int:
+        """Store the status of every benefit, as of ``since``, for the active elders of
+        ``elders`` (with lo < id <= hi if ``ranged``) that have no stored status at all — a
+        first computation, done by the database in one statement. Returns how many elders."""
+        if not self.benefits:
+            return 0
+        fresh = elders.filter(~Exists(EntitlementStatus.objects.filter(elder_id=OuterRef("pk"))))
+        connection = connections[self.using]
+        since = connection.ops.adapt_datetimefield_value(since)
+
+        def insert(skip_stored: bool) -> int:
+            def make(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+                return self._insert_sql(sql, params, skip_stored=skip_stored)
+
+            if ranged:
+                sql, params = self._ranged(("fresh", skip_stored, id(elders)), fresh, lo, hi, make, stored=False)
+            else:
+                sql, params = make(*self.facts(fresh, stored=False).query.sql_with_params())
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [since if _is_since(p) else p for p in params])
+                return int(cursor.rowcount) // len(self.benefits)
+
+        try:
+            with transaction.atomic(using=self.using):
+                return insert(False)
+        except IntegrityError:  # another recompute stored some of them since (PostgreSQL)
+            return insert(True)
+
+    def _ranged(self, key: Any, elders: QuerySet[Any], lo: Any, hi: Any,
+                make: Callable[[str, Sequence[Any]], tuple[str, list[Any]]], *, stored: bool) -> tuple[str, list[Any]]:
+        """``make``'s statement over the slice lo < id <= hi of ``elders``, compiled once."""
         if key not in self._templates:
-            qs = self.facts(elders.filter(pk__gt=_LO, pk__lte=_HI))
-            sql, params = self._sql(*qs.query.sql_with_params())
+            qs = self.facts(elders.filter(pk__gt=_LO, pk__lte=_HI), stored=stored)
+            sql, params = make(*qs.query.sql_with_params())
             lo_at = [i for i, p in enumerate(params) if _is(p, _LO)]
             hi_at = [i for i, p in enumerate(params) if _is(p, _HI)]
             self._templates[key] = (sql, tuple(params), lo_at, hi_at)
@@ -444,7 +516,7 @@ class Evaluation:
         for positions, value in ((lo_at, lo or _MIN), (hi_at, hi or _MAX)):
             for i in positions:
                 params[i] = value.hex if connection.vendor == "sqlite" else value
-        return self._execute(sql, params)
+        return sql, params
 
     def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with connections[self.using].cursor() as cursor:
@@ -474,6 +546,13 @@ _LO = uuid.UUID("0e5c0000-0000-4000-8000-00000000010e")
 _HI = uuid.UUID("0e5c0000-0000-4000-8000-0000000001ff")
 _MIN = uuid.UUID(int=0)
 _MAX = uuid.UUID(int=(1 << 128) - 1)
+
+
+_SINCE = object()  # where ``insert_fresh``'s time goes among the parameters
+
+
+def _is_since(param: Any) -> bool:
+    return param is _SINCE
 
 
 def _is(param: Any, sentinel: uuid.UUID) -> bool:

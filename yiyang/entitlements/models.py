@@ -78,10 +78,16 @@ class EntitlementStatus(models.Model):
     # No single-column indexes: the unique (elder, benefit) serves every lookup by elder and
     # (benefit, status) every one by benefit; a recompute inserts millions of rows, and each
     # index costs every insert.
+    # No foreign-key constraints in the database either (``db_constraint=False``). These rows
+    # are derived — recomputed from the archive and the rules, their ids read from those
+    # tables in the same statement — and neither an elder nor a benefit is ever deleted
+    # (deactivated, switched off). Checking the keys of 11 rows per elder cost PostgreSQL more
+    # than writing them: a city's first computation took 409 s per million elders with the
+    # two checks, 160 s without (docs/benchmarks.md). The ORM still cascades a delete.
     elder = models.ForeignKey("elders.Elder", verbose_name=_("老年人"), on_delete=models.CASCADE,
-                              related_name="entitlement_statuses", db_index=False)
+                              related_name="entitlement_statuses", db_index=False, db_constraint=False)
     benefit = models.ForeignKey(Benefit, verbose_name=_("政策项目"), on_delete=models.CASCADE, related_name="+",
-                                db_index=False)
+                                db_index=False, db_constraint=False)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices)
     reason = models.CharField(_("理由"), max_length=500, blank=True)
     since = models.DateTimeField(_("起始时间"))

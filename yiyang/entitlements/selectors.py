@@ -136,25 +136,6 @@ def elders_for_refresh(pks: list[Any]) -> QuerySet[Elder]:
             .prefetch_related(Prefetch("categories", queryset=Category.objects.only("id", "code"))))
 
 
-def facts_for(pks: list[Any]) -> dict[Any, tuple[dict[str, Any], str]]:
-    """elder id → (the facts ``elder_facts`` would build, the community code), for many
-    elders in two plain queries (no model instances): the reasons of a recompute's changes."""
-    from yiyang.assessments.selectors import latest_confirmed_subquery
-    from yiyang.elders.models import ElderCategory
-
-    cats: dict[Any, set[str]] = {}
-    for elder_id, code in ElderCategory.objects.filter(elder_id__in=pks).values_list("elder_id", "category__code"):
-        cats.setdefault(elder_id, set()).add(code)
-    out = {}
-    for pk, birth, local, region, living, nid, level in (
-            Elder.objects.filter(pk__in=pks).annotate(current_level=latest_confirmed_subquery("level"))
-            .values_list("pk", "birth_date", "hukou_local", "region_id", "living_situation", "not_in_difficulty",
-                         "current_level")):
-        out[pk] = ({"birth_date": birth, "hukou_local": local, "region": region, "categories": cats.get(pk, set()),
-                    "level": level, "living_situation": living or None, "not_in_difficulty": nid}, region)
-    return out
-
-
 def elders_in_scope(region_codes: Iterable[str]) -> QuerySet[Elder]:
     """Active elders in the subtree of any of the codes ('' = everywhere)."""
     qs = Elder.objects.filter(active=True)

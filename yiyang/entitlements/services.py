@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from yiyang.core import access
@@ -244,7 +244,20 @@ def refresh_slice(part: Slice, plan: RefreshPlan, *, cause: str, rule: BenefitRu
     The reading — the SQL evaluation and the engine's reasons, nearly all of the time — runs
     before the slice's transaction opens; on SQLite (``transaction_mode=IMMEDIATE``) the write
     lock is held only for the writes, and a slice with nothing to write takes none. Should a
-    stored status have moved in between, the slice is read again inside its transaction."""
+    stored status have moved in between, the slice is read again inside its transaction.
+
+    Elders with no stored status at all (a first computation: a city's first run, an
+    import) get theirs from the database in one ``INSERT … SELECT`` (``insert_fresh``): no
+    row passes through Python. When the whole slice is such elders there is nothing else to
+    compare, and the slice is not read at all."""
+    elders, lo, hi, size = part
+    fresh, active = _fresh_count(part)
+    if fresh:
+        with transaction.atomic():
+            plan.evaluation.insert_fresh(elders, lo, hi, ranged=size is not None, since=timezone.now())
+        if fresh == active:
+            result = RefreshResult(elders=active, computed=active * len(plan.rules.benefits))
+            return result
     work = _read_slice(part, plan, cause=cause, rule=rule, actor=actor)
     if not work.writes:
         return work.result
@@ -256,6 +269,19 @@ def refresh_slice(part: Slice, plan: RefreshPlan, *, cause: str, rule: BenefitRu
             work = _read_slice(part, plan, cause=cause, rule=rule, actor=actor)
             _write_slice(work)
     return work.result
+
+
+def _fresh_count(part: Slice) -> tuple[int, int]:
+    """(elders of the slice with no stored status, active elders of the slice): a probe of
+    the (elder, benefit) index per elder, no evaluation."""
+    elders, lo, hi, size = part
+    qs = elders.filter(active=True)
+    if size is not None:
+        qs = qs.filter(pk__gt=lo) if lo is not None else qs
+        qs = qs.filter(pk__lte=hi) if hi is not None else qs
+    none_stored = ~Exists(EntitlementStatus.objects.filter(elder_id=OuterRef("pk")))
+    counts = qs.aggregate(fresh=Count("pk", filter=Q(none_stored)), active=Count("pk"))
+    return counts["fresh"] or 0, counts["active"] or 0
 
 
 def _read_slice(part: Slice, plan: RefreshPlan, *, cause: str, rule: BenefitRule | None,
@@ -273,6 +299,7 @@ def _read_slice(part: Slice, plan: RefreshPlan, *, cause: str, rule: BenefitRule
     benefits = plan.rules.benefits
     n = len(benefits)
     changed: dict[Any, list[tuple[int, str, bool]]] = {}  # elder → (benefit index, from, stored?)
+    facts: dict[Any, tuple[dict[str, Any], str]] = {}
     for row in rows:
         elder_id, new, old = ev.split(row)
         known = any(o is not None for o in old)
@@ -285,20 +312,25 @@ def _read_slice(part: Slice, plan: RefreshPlan, *, cause: str, rule: BenefitRule
                     work.new_rows.append((elder_id, benefits[i].pk, status, "", now))
             elif before != status:
                 changed.setdefault(elder_id, []).append((i, before, True))
+        if elder_id in changed:
+            facts[elder_id] = ev.facts_of(row)
     if changed:
-        _reasons(work, changed, plan, now=now, cause=cause, rule=rule, actor=actor)
+        _reasons(work, changed, facts, plan, now=now, cause=cause, rule=rule, actor=actor)
     return work
 
 
-def _reasons(work: SliceWork, changed: dict[Any, list[tuple[int, str, bool]]], plan: RefreshPlan, *, now: Any,
+def _reasons(work: SliceWork, changed: dict[Any, list[tuple[int, str, bool]]],
+             facts_of: dict[Any, tuple[dict[str, Any], str]], plan: RefreshPlan, *, now: Any,
              cause: str, rule: BenefitRule | None, actor: Any) -> None:
-    """The statuses that changed: the engine says why, for these elders only."""
+    """The statuses that changed: the engine says why, for these elders only, from the
+    facts the evaluation read."""
     rs, benefits = plan.rules, plan.rules.benefits
     actor_obj = actor if getattr(actor, "pk", None) else None
     rule_id = rule.pk if rule is not None and rule.pk else None
     label = str(CAUSES(cause).label)
+    names = {s.value: str(s.label) for s in Status}  # once: a city's run logs a million changes
     result = work.result
-    for elder_id, (facts, region) in selectors.facts_for(list(changed)).items():
+    for elder_id, (facts, region) in facts_of.items():
         elder_changes: dict[str, dict[str, str]] = {}
         for i, from_status, stored in changed[elder_id]:
             benefit = benefits[i]
@@ -320,7 +352,7 @@ def _reasons(work: SliceWork, changed: dict[Any, list[tuple[int, str, bool]]], p
             else:
                 work.new_rows.append((elder_id, benefit.pk, status, reason, now))
             work.change_rows.append((elder_id, benefit.pk, from_status, status, reason, now, cause, rule_id))
-            elder_changes[benefit.name] = {"from": str(Status(from_status).label), "to": str(Status(status).label)}
+            elder_changes[benefit.name] = {"from": names[from_status], "to": names[status]}
             result.changes += 1
             result.became[status] += 1
             if status == Status.ENTITLED:
@@ -355,6 +387,17 @@ def _update_statuses(rows: list[tuple[Any, ...]]) -> int:
     table = connection.ops.quote_name(EntitlementStatus._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
     sqlite = connection.vendor == "sqlite"
+    if not sqlite:
+        # PostgreSQL: one statement over arrays, not a round trip per row.
+        status, reason, since, elder, benefit, old = (list(c) for c in zip(*rows, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET status = v.status, reason = v.reason, since = v.since "  # noqa: S608
+                "FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[], %s::uuid[], %s::bigint[], "
+                "%s::varchar[]) AS v(status, reason, since, elder_id, benefit_id, old) "
+                "WHERE t.elder_id = v.elder_id AND t.benefit_id = v.benefit_id AND t.status = v.old",
+                [status, reason, since, elder, benefit, old])
+            return int(cursor.rowcount)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET status = %s, reason = %s, since = %s "  # noqa: S608
