@@ -476,7 +476,7 @@ class Evaluation:
                      since: Any) -> int:
         """Store the status of every benefit, as of ``since``, for the active elders of
         ``elders`` (with lo < id <= hi if ``ranged``) that have no stored status at all — a
-        first computation, done by the database in one statement. Returns how many elders."""
+        first computation, done by the database in one statement. Returns how many rows."""
         if not self.benefits:
             return 0
         fresh = elders.filter(~Exists(EntitlementStatus.objects.filter(elder_id=OuterRef("pk"))))
@@ -493,7 +493,10 @@ class Evaluation:
                 sql, params = make(*self.facts(fresh, stored=False).query.sql_with_params())
             with connection.cursor() as cursor:
                 cursor.execute(sql, [since if _is_since(p) else p for p in params])
-                return int(cursor.rowcount) // len(self.benefits)
+                if connection.vendor == "sqlite":  # its rowcount is -1 for a statement that opens with WITH
+                    cursor.execute("SELECT changes()")
+                    return int(cursor.fetchone()[0])
+                return int(cursor.rowcount)
 
         try:
             with transaction.atomic(using=self.using):

@@ -249,15 +249,16 @@ def refresh_slice(part: Slice, plan: RefreshPlan, *, cause: str, rule: BenefitRu
     Elders with no stored status at all (a first computation: a city's first run, an
     import) get theirs from the database in one ``INSERT … SELECT`` (``insert_fresh``): no
     row passes through Python. When the whole slice is such elders there is nothing else to
-    compare, and the slice is not read at all."""
+    compare, and the slice is not read at all (unless another recompute stored some of them
+    meanwhile)."""
     elders, lo, hi, size = part
     fresh, active = _fresh_count(part)
     if fresh:
+        n = len(plan.rules.benefits)
         with transaction.atomic():
-            plan.evaluation.insert_fresh(elders, lo, hi, ranged=size is not None, since=timezone.now())
-        if fresh == active:
-            result = RefreshResult(elders=active, computed=active * len(plan.rules.benefits))
-            return result
+            rows = plan.evaluation.insert_fresh(elders, lo, hi, ranged=size is not None, since=timezone.now())
+        if fresh == active and rows == fresh * n:
+            return RefreshResult(elders=active, computed=active * n)
     work = _read_slice(part, plan, cause=cause, rule=rule, actor=actor)
     if not work.writes:
         return work.result

@@ -12,13 +12,14 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from tests import factories
 from yiyang.core.models import Event
 from yiyang.elders.models import Elder
-from yiyang.entitlements import services, tasks
+from yiyang.entitlements import selectors, services, tasks
 from yiyang.entitlements.models import (
     Benefit,
     BenefitRule,
@@ -142,3 +143,102 @@ def test_the_command_prints_plain_progress_when_not_on_a_terminal(ten):
     text = out.getvalue()
     assert "10/10 位老年人（100%）" in text and "\r" not in text
     assert "已重新计算 10 位老年人的政策享受资格" in text
+
+
+def _engine_statuses(elders) -> dict[tuple, str]:
+    ids = dict(Benefit.objects.values_list("code", "pk"))
+    return {(e.pk, ids[i["benefit"]]): i["status"] for e in elders for i in selectors.elder_entitlements(e)}
+
+
+def test_a_first_computation_is_made_by_the_database(ten, monkeypatch):
+    """Elders with no stored status get every benefit's status from one INSERT … SELECT: the
+    engine's statuses, no reason (a baseline), no change logged. A slice holding only such
+    elders is not read afterwards; a mixed slice reads the others as usual."""
+    before = stored_rows()
+    fresh = ten[:4]
+    EntitlementStatus.objects.filter(elder__in=fresh).delete()
+    result = services.entitlements_refresh(elders=Elder.objects.all(), cause="date")
+    after = stored_rows()
+    assert result.elders == 10 and result.changes == 0 and not EntitlementChange.objects.exists()
+    assert {k: v[0] for k, v in after.items() if k[0] in {e.pk for e in fresh}} == _engine_statuses(fresh)
+    assert all(v[1] == "" for v in after.values())
+    assert {k: v for k, v in after.items() if k[0] not in {e.pk for e in fresh}} == {
+        k: v for k, v in before.items() if k[0] not in {e.pk for e in fresh}}  # the others untouched
+
+    EntitlementStatus.objects.all().delete()
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("a slice of elders without any stored status needs no read")
+
+    monkeypatch.setattr(services, "_read_slice", no_read)
+    monkeypatch.setattr(services, "SLICE", 3)
+    result = services.entitlements_refresh(elders=Elder.objects.all(), cause="date")
+    assert result.elders == 10 and result.computed == 10 * Benefit.objects.filter(active=True).count()
+    assert {k: v[0] for k, v in stored_rows().items()} == _engine_statuses(ten)
+
+
+def test_the_stored_statuses_have_no_database_key_checks_but_a_delete_still_cascades(ten):
+    """Derived rows: no foreign-key constraint in the database (they cost a city's recompute
+    more than the writes; elders and benefits are never deleted), the ORM's cascade would still
+    remove the statuses of one that were."""
+    table = EntitlementStatus._meta.db_table
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    assert not [name for name, c in constraints.items() if c["foreign_key"]]
+    benefit = Benefit.objects.create(code="tmp_test", name="测试项目")
+    EntitlementStatus.objects.create(elder=ten[0], benefit=benefit, status="entitled", since=timezone.now())
+    benefit.delete()
+    assert not EntitlementStatus.objects.filter(benefit_id=benefit.pk).exists()
+    assert EntitlementStatus.objects.filter(elder=ten[0]).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has one writer at a time: no such race")
+@pytest.mark.django_db(transaction=True)
+def test_a_status_stored_meanwhile_by_another_recompute_is_left_alone(superuser, monkeypatch):
+    """PostgreSQL: another transaction stores a status of an elder the first computation
+    counted as having none and commits while the INSERT … SELECT waits on the unique index.
+    The statement fails, the slice's insert is repeated with ON CONFLICT DO NOTHING, and the
+    run ends with every status stored — the other transaction's row kept."""
+    import threading
+
+    from yiyang.entitlements import compiler
+
+    elders = [elder_aged(superuser, 60 + 10 * i) for i in range(3)]
+    EntitlementStatus.objects.all().delete()
+    benefit = Benefit.objects.filter(active=True).order_by("pk").first()
+    inserted, go, done = threading.Event(), threading.Event(), threading.Event()
+
+    def other() -> None:
+        from django.db import connection as other_connection
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                EntitlementStatus.objects.create(elder=elders[0], benefit=benefit, status="maybe",
+                                                 reason="另一次计算", since=timezone.now())
+                inserted.set()
+                go.wait(10)
+        finally:
+            other_connection.close()
+            done.set()
+
+    skipping: list[bool] = []
+    make = compiler.Evaluation._insert_sql
+
+    def spy(self, *args, skip_stored=False, **kwargs):
+        skipping.append(skip_stored)
+        return make(self, *args, skip_stored=skip_stored, **kwargs)
+
+    monkeypatch.setattr(compiler.Evaluation, "_insert_sql", spy)
+    threading.Thread(target=other).start()
+    assert inserted.wait(10)
+    threading.Timer(2.0, go.set).start()  # commits while the insert below waits for it
+    result = services.entitlements_refresh(elders=Elder.objects.all(), cause="elder")
+    assert done.wait(10)
+    assert skipping == [False, True]  # the plain insert failed, the one that skips stored rows ran
+    n = Benefit.objects.filter(active=True).count()
+    assert result.elders == 3
+    for e in elders:
+        assert EntitlementStatus.objects.filter(elder=e).count() == n
+    kept = EntitlementStatus.objects.get(elder=elders[0], benefit=benefit)
+    assert kept.reason == "另一次计算" or EntitlementChange.objects.filter(elder=elders[0], benefit=benefit).exists()
