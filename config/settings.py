@@ -148,6 +148,19 @@ else:
     # A kept PostgreSQL connection (one per gunicorn thread) saves a TCP + auth round trip per
     # request; checked before reuse, so a server restart costs one error-free reconnect.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+def _without_jit(db: dict) -> None:
+    """PostgreSQL's JIT compiles a query whose *estimated* cost passes 100,000 — and an estimate
+    ten times too high is ordinary (a range of ids): the entitlements recompute of one slice of
+    1,000 elders (17 ms) then spent 1.4 s compiling, one slice in ten. Nothing here is an
+    analytical query long enough to gain from it (docs/architecture.md §7)."""
+    options = db.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _without_jit(DATABASES["default"])
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("YIYANG_TEST_SQLITE", "")} if os.environ.get("YIYANG_TEST_SQLITE") else {}
 
 # A read replica (PostgreSQL streaming replication of DATABASE_URL): reads that opt in with
@@ -163,6 +176,7 @@ if os.environ.get("DATABASE_REPLICA_URL") and DATABASES["default"]["ENGINE"] == 
     # A replica that does not answer is left for a while (core.replica.replica_available): do
     # not let a cut network hold a request for the operating system's minutes.
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    _without_jit(DATABASES["replica"])
     # A streaming replica is a copy of the whole server: its database has the primary's name. A
     # different name is a mistake that would route reads to another database.
     if DATABASES["replica"].get("NAME") != DATABASES["default"].get("NAME"):

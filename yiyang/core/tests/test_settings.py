@@ -71,6 +71,16 @@ def test_persistent_connections_on_postgresql_only(tmp_path):
     assert _settings_value({}, tmp_path, "settings.DATABASES['default']['CONN_MAX_AGE']") == "0"
 
 
+def test_postgresql_connections_open_without_jit(tmp_path):
+    """The JIT compiled slices of the entitlements recompute for 1.4 s each (docs/architecture.md §7)."""
+    pg = {"DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x?options=-c%20statement_timeout%3D0",
+          "DATABASE_REPLICA_URL": "postgres://u:p@127.0.0.2:5432/x"}
+    assert _settings_value(pg, tmp_path, "settings.DATABASES['default']['OPTIONS']['options']") == (
+        "'-c statement_timeout=0 -c jit=off'")
+    assert _settings_value(pg, tmp_path, "settings.DATABASES['replica']['OPTIONS']['options']") == "'-c jit=off'"
+    assert "options" not in _settings_value({}, tmp_path, "settings.DATABASES['default']['OPTIONS']")
+
+
 def test_gunicorn_workers_follow_the_cores(monkeypatch):
     import importlib
 

@@ -107,3 +107,24 @@ def test_the_recompute_update_and_the_foreign_key_checks_search_an_index(tables)
     assert _served(plan, STATUS, BY_BENEFIT), plan
     plan = _plan(f"DELETE FROM {CHANGE} WHERE elder_id IN (%s)", [elder])
     assert _served(plan, CHANGE, CHANGE_BY_ELDER), plan
+
+
+def test_the_first_computation_probe_and_the_postgresql_slice_update_search_an_index(tables):
+    """A recompute's count of the elders with no stored status (one probe per elder) and, on
+    PostgreSQL, its one ``UPDATE … FROM unnest(…)`` per slice."""
+    from django.db.models import Exists, OuterRef
+
+    from yiyang.elders.models import Elder
+
+    none_stored = Elder.objects.filter(active=True).filter(
+        ~Exists(EntitlementStatus.objects.filter(elder_id=OuterRef("pk")))).values("pk")
+    plan = _qs_plan(none_stored)
+    assert _served(plan, STATUS, UNIQUE), plan
+    if connection.vendor != "postgresql":
+        return  # SQLite's update is the prepared statement above, executed for each row
+    plan = _plan(
+        f"UPDATE {STATUS} AS t SET status = v.status FROM unnest(%s::varchar[], %s::uuid[], %s::bigint[], "  # noqa: S608
+        "%s::varchar[]) AS v(status, elder_id, benefit_id, old) "
+        "WHERE t.elder_id = v.elder_id AND t.benefit_id = v.benefit_id AND t.status = v.old",
+        [["maybe"], [ELDER], [1], ["entitled"]])
+    assert _served(plan, STATUS, UNIQUE), plan
