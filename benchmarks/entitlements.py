@@ -178,13 +178,19 @@ class Probe:
                 raise RuntimeError("the API probe did not start")
             time.sleep(0.1)
 
-    def finish(self) -> dict[str, Any]:
+    def finish(self, started: float) -> dict[str, Any]:
+        """The answers' figures; ``started`` (time.time()) the start of the recompute, for
+        when the slowest answer came."""
         self.stop.touch()
         self.proc.wait(timeout=120)
         answers = json.loads(self.out.read_text())
         ok = [a["seconds"] for a in answers if a["status"] == 201]
+        slowest = max(answers, key=lambda a: a["seconds"], default=None)
+        times = sorted(a["seconds"] for a in answers)
         return {"requests": len(answers), "ok": len(ok), "failed": len(answers) - len(ok),
-                "max_s": max((a["seconds"] for a in answers), default=0.0),
+                "max_s": slowest["seconds"] if slowest else 0.0,
+                "max_at_s": round(slowest["at"] - started, 1) if slowest else None,
+                "p99_s": times[min(len(times) - 1, int(len(times) * 0.99))] if times else None,
                 "median_s": statistics.median(ok) if ok else None,
                 "over_1s": sum(1 for a in answers if a["seconds"] > BAR_REGISTER_SECONDS)}
 
@@ -217,6 +223,7 @@ def timed_refresh(label: str, *, on: dt.date, workdir: Path, tty: bool) -> dict[
     from yiyang.entitlements.services import entitlements_refresh
 
     probe = Probe(workdir, label)
+    started = time.time()
     t = time.perf_counter()
     last = [0.0]
 
@@ -230,7 +237,7 @@ def timed_refresh(label: str, *, on: dt.date, workdir: Path, tty: bool) -> dict[
                                       progress=progress)
     finally:
         seconds = time.perf_counter() - t
-        api = probe.finish()
+        api = probe.finish(started)
     return {"label": label, "seconds": round(seconds, 1), "elders": result.elders, "changes": result.changes,
             "newly_entitled": result.newly_entitled, "counts": result.counts, "api": api}
 
@@ -330,7 +337,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:  # noqa: C901 - one lin
         print(f"{label:<8} {fig['elders']:,} elders in {fig['seconds']:.1f} s ({per_million:.0f} s per million; "
               f"{fig['seconds'] / max(figures['raw_seconds'], 1e-9):.1f} × raw); {fig['changes']:,} changes "
               f"({fig['newly_entitled']:,} newly entitled); API registrations {api['ok']}/{api['requests']} ok, "
-              f"max {api['max_s']:.2f} s, {api['over_1s']} over 1 s; load {fig['load_after']}")
+              f"p99 {api['p99_s'] or 0:.2f} s, max {api['max_s']:.2f} s ({api['max_at_s']} s in), "
+              f"{api['over_1s']} over 1 s; load {fig['load_after']}")
     figures["statuses"] = EntitlementStatus.objects.count()
     figures["changes"] = EntitlementChange.objects.count()
     ok = all(r["seconds_per_million"] <= BAR_SECONDS_PER_MILLION and r["api"]["failed"] == 0
