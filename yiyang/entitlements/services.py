@@ -21,7 +21,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from yiyang.core import access
-from yiyang.core.bulk import bulk_insert
+from yiyang.core.bulk import bulk_insert, wal_checkpoint
 from yiyang.core.events import event_record, event_row, events_record_bulk
 from yiyang.core.exceptions import ApplicationError, FieldErrors, NotFoundError
 from yiyang.core.models import Event
@@ -155,6 +155,7 @@ def entitlements_refresh(
     retire_switched_off(which, plan)
     for part in _slices(which, after=start_after):
         result.add(refresh_slice(part, plan, cause=cause, rule=rule, actor=actor))
+        wal_checkpoint()
         if progress is not None:
             progress(result, total, part[2])
     if pks:

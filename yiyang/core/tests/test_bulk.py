@@ -37,3 +37,32 @@ def test_bulk_load_raises_the_sqlite_page_cache_and_restores_it():
     with pytest.raises(RuntimeError), bulk_load():
         raise RuntimeError
     assert cache_size() == before
+
+
+@pytest.mark.django_db
+def test_wal_checkpoint_copies_the_log_into_the_database_file(tmp_path, monkeypatch):
+    """On an SQLite file in WAL mode with no automatic checkpoint, written pages stay in the
+    log until ``wal_checkpoint`` copies them into the database file — not inside a transaction."""
+    from django.db.utils import ConnectionHandler
+
+    from yiyang.core import bulk
+
+    path = tmp_path / "wal.sqlite3"
+    handler = ConnectionHandler({"default": {
+        "ENGINE": "django.db.backends.sqlite3", "NAME": str(path),
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;"}}})
+    monkeypatch.setattr(bulk, "connections", handler)
+    conn = handler["default"]
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE t (v TEXT)")
+            cur.executemany("INSERT INTO t VALUES (%s)", [("x" * 200,)] * 2000)
+        before = path.stat().st_size
+        conn.in_atomic_block = True  # as inside transaction.atomic(): the caller's transaction is open
+        bulk.wal_checkpoint()
+        conn.in_atomic_block = False
+        assert path.stat().st_size == before  # nothing done inside a transaction
+        bulk.wal_checkpoint()
+        assert path.stat().st_size > before + 300_000  # the table's pages are in the file now
+    finally:
+        conn.close()

@@ -242,3 +242,12 @@ def test_a_status_stored_meanwhile_by_another_recompute_is_left_alone(superuser,
         assert EntitlementStatus.objects.filter(elder=e).count() == n
     kept = EntitlementStatus.objects.get(elder=elders[0], benefit=benefit)
     assert kept.reason == "另一次计算" or EntitlementChange.objects.filter(elder=elders[0], benefit=benefit).exists()
+
+
+def test_each_slice_is_followed_by_a_checkpoint_of_the_sqlite_log(ten, monkeypatch):
+    """So that a registration's small commit never pays for a city's log (core.bulk.wal_checkpoint)."""
+    calls: list[int] = []
+    monkeypatch.setattr(services, "wal_checkpoint", lambda: calls.append(1))
+    monkeypatch.setattr(services, "SLICE", 3)
+    services.entitlements_refresh(elders=Elder.objects.all(), cause="date")
+    assert len(calls) == 4  # 10 elders, 4 slices
