@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yiyang.accounts.services import api_tokens_of, api_tokens_revoke, user_authenticate
@@ -54,8 +55,8 @@ def token_list(request: HttpRequest) -> HttpResponse:
             else:
                 api_tokens_revoke(actor=request.user, reason="page")  # type: ignore[arg-type]
         except (ValueError, ApplicationError):
-            messages.error(request, "令牌不存在或已失效")
+            messages.error(request, _("令牌不存在或已失效"))
         else:
-            messages.success(request, "已吊销")
+            messages.success(request, _("已吊销"))
         return redirect("accounts:tokens")
     return render(request, "accounts/tokens.html", {"tokens": api_tokens_of(request.user)})  # type: ignore[arg-type]

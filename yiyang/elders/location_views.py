@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yiyang.core import access
@@ -31,11 +32,11 @@ def elder_location(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
         lat, lon = float(request.POST.get("latitude", "")), float(request.POST.get("longitude", ""))
         elder_location_set(actor=request.user, elder=elder, latitude=lat, longitude=lon, source="phone")
     except ValueError:
-        messages.error(request, "未能取得手机定位，位置没有记录。请允许浏览器定位后再试。")
+        messages.error(request, _("未能取得手机定位，位置没有记录。请允许浏览器定位后再试。"))
     except ApplicationError as exc:
-        messages.error(request, f"未能记录位置：{exc.message}")
+        messages.error(request, _("未能记录位置：%(reason)s") % {"reason": exc.message})
     else:
-        messages.success(request, "已记录住址位置（精确位置加密保存，列表只用约200米的网格）")
+        messages.success(request, _("已记录住址位置（精确位置加密保存，列表只用约200米的网格）"))
     if request.POST.get("next"):
         return redirect(_safe_next(request))
     return redirect("elders:detail", elder_id=elder.pk)

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yiyang.core import access, pii
@@ -153,7 +154,8 @@ def round_draft(request: HttpRequest) -> HttpResponse:
         messages.error(request, _first_message(exc))
         back = reverse("entitlements:recipients", args=[b.code])
         return redirect(f"{back}?{urlencode({'region': region})}")
-    messages.success(request, f"已编制{b.name}{payments.month_label(r.month)}发放批次（{r.count}人），请核对后提交审核")
+    messages.success(request, _("已编制%(benefit)s%(month)s发放批次（%(count)s人），请核对后提交审核") % {
+        "benefit": b.name, "month": payments.month_label(r.month), "count": r.count})
     return redirect("entitlements:round_detail", round_id=r.pk)
 
 

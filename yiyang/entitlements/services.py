@@ -382,10 +382,11 @@ CHANGE_FIELDS = ("elder_id", "benefit_id", "from_status", "to_status", "reason",
 
 
 def _update_statuses(rows: list[tuple[Any, ...]]) -> int:
-    """(status, reason, since, elder id, benefit id, status read) for each changed row: one
-    prepared UPDATE on the unique (elder, benefit) key, executed for all of them (no ORM
-    objects, no CASE expression per column as ``bulk_update`` writes). A row whose stored
-    status is no longer the one read is left alone; returns how many were updated."""
+    """(status, reason, since, elder id, benefit id, status read) for each changed row, by the
+    unique (elder, benefit) key — on SQLite one prepared UPDATE executed for each, on
+    PostgreSQL one UPDATE over arrays for all (no ORM objects, no CASE expression per column
+    as ``bulk_update`` writes). A row whose stored status is no longer the one read is left
+    alone; returns how many were updated."""
     table = connection.ops.quote_name(EntitlementStatus._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
     sqlite = connection.vendor == "sqlite"

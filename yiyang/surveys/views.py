@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yiyang.core import access
 from yiyang.core.exceptions import ApplicationError, FieldErrors
@@ -53,8 +54,8 @@ def survey_form(request: HttpRequest, elder_id: uuid.UUID) -> HttpResponse:
                 errors = {"__all__": [exc.message]}
             else:
                 names = dict(selectors.tag_pairs(response.need_tags))
-                found = "、".join(names.values()) or "暂无服务需求"
-                messages.success(request, f"已保存 {elder.name} 的需求调查：{found}")
+                found = "、".join(names.values()) or _("暂无服务需求")
+                messages.success(request, _("已保存 %(name)s 的需求调查：%(needs)s") % {"name": elder.name, "needs": found})
                 return redirect("surveys:detail", response_id=response.pk)
     sections = forms.form_sections(questionnaire, answers, errors)
     summary = [(s.number, s.question, msg) for _section, states in sections for s in states for msg in s.errors]

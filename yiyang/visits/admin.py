@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
 
 from yiyang.visits import services
 from yiyang.visits.models import ElderContact, Visit, VisitPlan, VisitRateCell, VisitRule
@@ -13,7 +14,7 @@ class VisitRuleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.visit_rule_saved(actor=request.user, rule=obj, created=not change)
-        messages.info(request, "探访规则已保存；后台任务正在按新规则更新所有老人的探访计划。")
+        messages.info(request, _("探访规则已保存；后台任务正在按新规则更新所有老人的探访计划。"))
 
 
 @admin.register(VisitPlan)
