@@ -150,7 +150,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 
-def _without_jit(db: dict) -> None:
+def _without_jit(db: Any) -> None:  # dj_database_url.DBConfig, a TypedDict
     """PostgreSQL's JIT compiles a query whose *estimated* cost passes 100,000 — and an estimate
     ten times too high is ordinary (a range of ids): the entitlements recompute of one slice of
     1,000 elders (17 ms) then spent 1.4 s compiling, one slice in ten. Nothing here is an
