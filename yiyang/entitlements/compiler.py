@@ -479,7 +479,7 @@ class Evaluation:
         first computation, done by the database in one statement. Returns how many rows."""
         if not self.benefits:
             return 0
-        fresh = elders.filter(~Exists(EntitlementStatus.objects.filter(elder_id=OuterRef("pk"))))
+        fresh = elders.filter(~has_stored_status())
         connection = connections[self.using]
         since = connection.ops.adapt_datetimefield_value(since)
 
@@ -492,7 +492,7 @@ class Evaluation:
             else:
                 sql, params = make(*self.facts(fresh, stored=False).query.sql_with_params())
             with connection.cursor() as cursor:
-                cursor.execute(sql, [since if _is_since(p) else p for p in params])
+                cursor.execute(sql, [since if p is _SINCE else p for p in params])
                 if connection.vendor == "sqlite":  # its rowcount is -1 for a statement that opens with WITH
                     cursor.execute("SELECT changes()")
                     return int(cursor.fetchone()[0])
@@ -554,8 +554,10 @@ _MAX = uuid.UUID(int=(1 << 128) - 1)
 _SINCE = object()  # where ``insert_fresh``'s time goes among the parameters
 
 
-def _is_since(param: Any) -> bool:
-    return param is _SINCE
+def has_stored_status() -> Exists:
+    """An elder (the outer query's row) has at least one stored status: one probe of the
+    unique (elder, benefit) index. Its negation picks the elders of a first computation."""
+    return Exists(EntitlementStatus.objects.filter(elder_id=OuterRef("pk")))
 
 
 def _is(param: Any, sentinel: uuid.UUID) -> bool:

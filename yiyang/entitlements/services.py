@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from yiyang.core import access
@@ -281,8 +281,7 @@ def _fresh_count(part: Slice) -> tuple[int, int]:
     if size is not None:
         qs = qs.filter(pk__gt=lo) if lo is not None else qs
         qs = qs.filter(pk__lte=hi) if hi is not None else qs
-    none_stored = ~Exists(EntitlementStatus.objects.filter(elder_id=OuterRef("pk")))
-    counts = qs.aggregate(fresh=Count("pk", filter=Q(none_stored)), active=Count("pk"))
+    counts = qs.aggregate(fresh=Count("pk", filter=~Q(compiler.has_stored_status())), active=Count("pk"))
     return counts["fresh"] or 0, counts["active"] or 0
 
 
